@@ -1,0 +1,35 @@
+// @clickthread/core/storage: the Store port, its adapters (SQLite default, PostgreSQL by DATABASE_URL)
+// and the shared contract suite the adapters run.
+export type {
+  Store,
+  Merchant,
+  StoreConnection,
+  CaptureKind,
+  Capture,
+  OrderLink,
+  JobStatus,
+  PostbackJob,
+  AttemptRecord,
+  SettleInput,
+  SettleResult,
+  EnqueueResult,
+  JobFilter,
+  UnattributedOrder,
+  PendingOrder,
+  JobDayCount,
+  StoreSettingScalar,
+} from './store.ts';
+export { neverReportedOutcome } from './store.ts';
+export { createStore, isPostgresUrl, defaultSqlitePath, type CreateStoreOptions } from './create-store.ts';
+export {
+  createSqliteStore,
+  parseSqliteSync,
+  sqliteSyncEnvField,
+  defaultSqliteSync,
+  sqliteSyncModes,
+  type SqliteStoreOptions,
+  type SqliteSync,
+} from './sqlite-store.ts';
+export { createPostgresStore, dropPostgresSchema, type PostgresStoreOptions } from './postgres-store.ts';
+export { createKyselyStore, storeDatabaseOf, type KyselyStoreOptions, type StoreDatabase } from './kysely-store.ts';
+export { migrationsFor, type SqlDialect } from './migrations.ts';
