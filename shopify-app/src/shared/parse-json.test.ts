@@ -1,0 +1,70 @@
+import * as fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mayHoldUnsafeInteger, parseJsonLossless } from './parse-json.ts';
+
+/** The parser before the fast path: every body through the reviver. The fast path must agree with it. */
+function reference(text: string): unknown {
+  return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) =>
+    typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source !== undefined ? context.source : value,
+  );
+}
+
+const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '7', '9'), minLength: min, maxLength: max });
+const integerText = fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 9 }), digits(0, 22)).map(([negative, first, rest]) => `${negative ? '-' : ''}${first}${rest}`);
+const numberText = fc.oneof(
+  integerText,
+  fc.constantFrom('0', '-0', '9007199254740991', '9007199254740992', '-9007199254740993', '999999999999999', '1000000000000000'),
+  fc.tuple(integerText, digits(1, 20)).map(([i, f]) => `${i}.${f}`),
+  fc.tuple(integerText, fc.constantFrom('e', 'E', 'e+', 'E-', 'e-'), fc.integer({ min: 0, max: 400 })).map(([i, e, x]) => `${i}${e}${x}`),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
+);
+// strings full of what the scan must not mistake for numbers: digits, e, quotes and backslashes
+const stringText = fc.string({ unit: fc.constantFrom('"', '\\', '1', '9', 'e', 'E', 'a', ' ', '0', 'é'), maxLength: 40 }).map((s) => JSON.stringify(s));
+const { value: jsonText } = fc.letrec<{ value: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    numberText,
+    stringText,
+    fc.constantFrom('true', 'false', 'null'),
+    fc.array(tie('value'), { maxLength: 5 }).map((items) => `[${items.join(',')}]`),
+    fc.array(fc.tuple(stringText, tie('value')), { maxLength: 5 }).map((entries) => `{ ${entries.map(([k, v]) => `${k}: ${v}`).join(', ')} }`),
+  ),
+}));
+
+describe('parseJsonLossless', () => {
+  it('parses every JSON text exactly like the reviver alone (big integers, exponents, tricky strings)', () => {
+    fc.assert(
+      fc.property(jsonText, (text) => {
+        expect(parseJsonLossless(text)).toEqual({ ok: true, value: reference(text) });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees with the reviver on any JSON fast-check makes', () => {
+    fc.assert(
+      fc.property(fc.json(), (text) => {
+        expect(parseJsonLossless(text)).toEqual({ ok: true, value: reference(text) });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([
+    ['a 16-digit id', '{"id": 1234567890123456}', true],
+    ['an exponent', '[1e300]', true],
+    ['a big id behind an escaped quote', '{"a": "x\\"", "id": 9007199254740993}', true],
+    ['an unterminated string', '{"a": "abc', true],
+    ['digits and e inside strings only', '{"token": "1e4a", "n": "12345678901234567890"}', false],
+    ['15-digit ids and decimals', '{"id": 123456789012345, "price": "1.50", "x": 0.25}', false],
+  ])('scan: %s → %s', (_what, text, expected) => {
+    expect(mayHoldUnsafeInteger(text)).toBe(expected);
+  });
+
+  it('keeps the ids of Shopify refunds exact and reports a body that is not JSON', () => {
+    expect(parseJsonLossless('{"id": 890088186047892319, "amount": 1.5}')).toEqual({ ok: true, value: { id: '890088186047892319', amount: 1.5 } });
+    const bad = parseJsonLossless('{"id": 890088186047892319');
+    expect(bad.ok).toBe(false);
+    expect(bad.ok ? '' : bad.reason).toMatch(/^body is not JSON/);
+  });
+});
