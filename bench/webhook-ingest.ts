@@ -1,0 +1,168 @@
+// Webhook ingest: signed Shopify orders/paid and Woo order.updated webhooks through the REAL apps
+// (verify, parse, resolve, dedupe, enqueue in SQLite, 200), each request a distinct order, beside a
+// bare node:http server on the same machine through the same load generator, and beside an
+// "inline" design that fires the postback inside the request. `node bench/webhook-ingest.ts`
+// Each server runs in its own process; the load generator runs here. Each app runs twice, with
+// CLICKTHREAD_SQLITE_SYNC=full (the default: a webhook is answered once its job's WAL is fsynced)
+// and normal (answered once committed; survives kill -9, not a power cut).
+import { createStore, defaultSqliteSync, sqliteSyncModes, type SqliteSync } from '@clickthread/core/storage';
+import { emitRow } from './shared/bench-report.ts';
+import { measureCommitLatency } from './shared/commit-latency.ts';
+import { startChildServer, type ChildServer } from './shared/child-server.ts';
+import { pacedLatency, saturate, type RequestMaker } from './shared/load.ts';
+import { benchShop, shopifyOrderPaidTemplate, signShopify, signWoo, wooOrderUpdatedTemplate } from './fixtures/webhook-requests.ts';
+import type { IngestServerInfo } from './servers/ingest-app-server.ts';
+
+const connections = Number(process.env['BENCH_CONNECTIONS'] ?? '32');
+const seconds = Number(process.env['BENCH_SECONDS'] ?? '8');
+const latencySeconds = Number(process.env['BENCH_LATENCY_SECONDS'] ?? '5');
+const warmupSeconds = 2;
+const trackerDelayMs = 200;
+const minRatio = 0.6;
+const maxP99Ms = 5;
+
+const shopifyBody = shopifyOrderPaidTemplate();
+const wooBody = wooOrderUpdatedTemplate();
+/** Order ids far from anything else, distinct per request across every phase of one app. */
+const orderIdOf = (sequence: number): string => String(5_000_000_000 + sequence);
+
+function shopifyRequests(secret: string): RequestMaker {
+  return (sequence) => {
+    const id = orderIdOf(sequence);
+    const body = shopifyBody(id, `tx${id}`);
+    return { body, headers: signShopify(body, secret, benchShop, id) };
+  };
+}
+
+function wooRequests(secret: string, source: string, webhookId: number): RequestMaker {
+  return (sequence) => {
+    const id = orderIdOf(sequence);
+    const body = wooBody(id, `tx${id}`);
+    return { body, headers: signWoo(body, secret, source, webhookId) };
+  };
+}
+
+interface BareInfo {
+  readonly url: string;
+}
+
+const started = performance.now();
+const bare: ChildServer<BareInfo> = await startChildServer<BareInfo>('servers/bare-http-server.ts');
+const anyRequest = shopifyRequests('shpss_bench_secret_0123456789abcdef');
+await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest: anyRequest });
+const bareMax = await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: anyRequest });
+console.log(`bare node:http: ${bareMax.rps.toFixed(0)} req/s with ${connections} connections (p50 ${bareMax.p50Ms} ms, p99 ${bareMax.p99Ms} ms)`);
+
+interface AppFigures {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+async function benchApp(kind: 'shopify' | 'woo', sync: SqliteSync): Promise<AppFigures> {
+  const label = `${kind === 'shopify' ? 'Shopify orders/paid' : 'Woo order.updated'}, SQLite sync=${sync}${sync === defaultSqliteSync ? ' (default)' : ''}`;
+  const bench = `webhook ingest (${label})`;
+  const server = await startChildServer<IngestServerInfo>('servers/ingest-app-server.ts', [kind], { env: { NODE_ENV: 'production', CLICKTHREAD_SQLITE_SYNC: sync } });
+  try {
+    const { url, path, secret } = server.info;
+    const makeRequest = kind === 'shopify' ? shopifyRequests(secret) : wooRequests(secret, server.info.source ?? '', server.info.webhookId ?? 1);
+    let sequence = 0;
+    const warm = await saturate({ url, path, connections, seconds: warmupSeconds, makeRequest, firstSequence: sequence });
+    sequence += warm.issued;
+    const max = await saturate({ url, path, connections, seconds, makeRequest, firstSequence: sequence });
+    sequence += max.issued;
+    const rate = Math.max(1, Math.round(max.rps / 2));
+    const paced = await pacedLatency({ url, path, rate, seconds: latencySeconds, makeRequest, firstSequence: sequence });
+    const bareAtRate = await pacedLatency({ url: bare.info.url, path, rate, seconds: latencySeconds, makeRequest });
+
+    // every accepted request must have stored its job, otherwise the rate is not ingest (requests still
+    // in flight when a run stopped may have stored theirs without being counted as answered)
+    const accepted = warm.completed + max.completed + paced.ok;
+    const issued = warm.issued + max.issued + paced.sent;
+    const check = createStore({ sqlitePath: server.info.dbPath });
+    const counts = await check.countJobs();
+    await check.close();
+    const stored = counts.pending + counts.in_flight + counts.succeeded + counts.failed + counts.dead;
+    const refused = warm.non2xx + max.non2xx + paced.failed + max.errors + max.timeouts;
+    console.log(
+      `${label}: ${max.rps.toFixed(0)} req/s saturated; at ${rate} req/s p50 ${paced.p50Ms.toFixed(2)} ms p99 ${paced.p99Ms.toFixed(2)} ms ` +
+        `(bare at the same rate: p50 ${bareAtRate.p50Ms.toFixed(2)} p99 ${bareAtRate.p99Ms.toFixed(2)}); ${stored} jobs stored for ${accepted} answered 200 of ${issued} sent, ${refused} refused or failed`,
+    );
+    const complete = stored >= accepted && stored <= issued && refused === 0;
+    const integrity = complete
+      ? `every 200 stored its job (${stored} jobs, ${accepted} answered, ${issued} sent)`
+      : `CHECK: ${stored} jobs for ${accepted} answered of ${issued} sent, ${refused} refused/failed`;
+    emitRow({
+      bench,
+      metric: `req/s saturated (${connections} conn, ${seconds} s)`,
+      value: max.rps,
+      unit: 'req/s',
+      ceiling: { label: 'bare node:http', value: bareMax.rps },
+      target: `≥ ${minRatio}× bare`,
+      met: max.rps >= minRatio * bareMax.rps && complete,
+      note: integrity,
+    });
+    emitRow({
+      bench,
+      metric: `p50 latency at ${rate} req/s (half max, open loop)`,
+      value: paced.p50Ms,
+      unit: 'ms',
+      ceiling: { label: 'bare at same rate', value: bareAtRate.p50Ms },
+    });
+    emitRow({
+      bench,
+      metric: `p99 latency at ${rate} req/s (half max, open loop)`,
+      value: paced.p99Ms,
+      unit: 'ms',
+      ceiling: { label: 'bare at same rate', value: bareAtRate.p99Ms },
+      target: `< ${maxP99Ms} ms`,
+      met: paced.p99Ms < maxP99Ms,
+      note: `max ${paced.maxMs.toFixed(1)} ms`,
+    });
+    return { rps: max.rps, p50Ms: paced.p50Ms, p99Ms: paced.p99Ms };
+  } finally {
+    await server.stop();
+  }
+}
+
+const figures = new Map<string, AppFigures>();
+for (const kind of ['shopify', 'woo'] as const) {
+  for (const sync of sqliteSyncModes) figures.set(`${kind}:${sync}`, await benchApp(kind, sync));
+}
+const shopify = figures.get(`shopify:${defaultSqliteSync}`) ?? { rps: 0, p50Ms: 0, p99Ms: 0 };
+await bare.stop();
+
+// The inline design: every webhook waits for the network's answer before it is acknowledged.
+interface UrlInfo {
+  readonly url: string;
+}
+const tracker = await startChildServer<UrlInfo>('servers/slow-tracker-server.ts', [String(trackerDelayMs)]);
+const inlineSecret = 'shpss_bench_secret_0123456789abcdef';
+const inline = await startChildServer<{ url: string; path: string }>('servers/inline-webhook-server.ts', [inlineSecret, tracker.info.url]);
+try {
+  const makeRequest = shopifyRequests(inlineSecret);
+  const max = await saturate({ url: inline.info.url, path: inline.info.path, connections, seconds, makeRequest });
+  console.log(`inline design: ${max.rps.toFixed(1)} req/s with ${connections} connections, p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms (tracker answers in ${trackerDelayMs} ms)`);
+  emitRow({
+    bench: `webhook ingest (Shopify orders/paid, SQLite sync=${defaultSqliteSync})`,
+    metric: `req/s saturated vs inline design (${connections} conn)`,
+    value: shopify.rps,
+    unit: 'req/s',
+    ceiling: { label: `inline: Express + official validate + postback in request, tracker ${trackerDelayMs} ms`, value: max.rps },
+    note: `inline p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms (closed loop)`,
+  });
+} finally {
+  await inline.stop();
+  await tracker.stop();
+}
+// what one durable commit costs on this disk explains most of the gap to the bare server
+const commit = measureCommitLatency();
+emitRow({
+  bench: 'webhook ingest (context)',
+  metric: 'SQLite WAL commit, synchronous=FULL (fsync)',
+  value: commit.fullMs,
+  unit: 'ms',
+  ceiling: { label: 'synchronous=NORMAL', value: commit.normalMs },
+  note: `≈ ${Math.round(1000 / commit.fullMs)} durable commits/s for one writer`,
+});
+console.log(`webhook ingest: ${((performance.now() - started) / 1000).toFixed(0)} s`);
