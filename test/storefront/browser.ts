@@ -96,3 +96,20 @@ export async function cartOf(stores: FakeStorefronts, session: Session, host: st
   const token = (await session.context.cookies(stores.url(host))).find((c) => c.name === 'cart')?.value;
   return token === undefined ? undefined : stores.carts.get(`${host} ${token}`);
 }
+
+/**
+ * Waits until the server holds `count` reports and the page has marked the last one as delivered.
+ * The server sees a report before the page sees the answer; a navigation in between leaves the
+ * script's "already sent" mark unwritten and the next page sends the report again (harmless for the
+ * apps, which dedupe, but it makes counts in tests race), so tests that navigate next wait for both.
+ */
+export async function untilReported(session: Session, received: readonly { readonly body: unknown }[], count: number, what: string): Promise<void> {
+  const last = await until(() => received.length >= count && received[count - 1], what);
+  // a string, not a function: the test project is type-checked without the DOM library
+  const expected = JSON.stringify(JSON.stringify(last.body));
+  await session.page.waitForFunction(
+    `Object.keys(localStorage).some((k) => { try { return JSON.stringify(JSON.parse(localStorage.getItem(k))) === ${expected}; } catch { return false; } })`,
+    undefined,
+    { timeout: 5000 },
+  );
+}

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Browser } from 'playwright-core';
 import { parseCaptureScriptConfig, type CaptureScriptConfig } from '@clickthread/core/storefront';
 import { startFakeStorefronts, type FakeStorefronts } from './fake-storefronts.ts';
-import { cartOf, clickOf, closeSessions, launchChromium, openSession, settle, storedClick, until, type Session } from './browser.ts';
+import { cartOf, clickOf, closeSessions, launchChromium, openSession, settle, storedClick, until, untilReported, type Session } from './browser.ts';
 
 let browser: Browser;
 let stores: FakeStorefronts;
@@ -23,7 +23,7 @@ async function shopper(): Promise<Session> {
 /** Lands on shop A with a click and waits until shop A has registered it. */
 async function landOnShopA(s: Session, id = 'hop-1') {
   await s.page.goto(stores.url('shop-a.test', `/?transaction_id=${id}&aff_sub=s1`));
-  await until(() => stores.proxy.length === 1, 'shop A registered the click');
+  await untilReported(s, stores.proxy, 1, 'shop A registered the click');
   const stored = await storedClick(s, stores.url('shop-a.test'));
   if (!stored.local) throw new Error('shop A stored nothing');
   return stored.local;
@@ -143,7 +143,7 @@ describe('cross-domain handoff', () => {
     const now = Date.now();
     const token = { v: 1, id: 'by-hand', p: 'transaction_id', t: new Date(now - 60_000).toISOString(), vid: 'b'.repeat(32), x: { aff_sub: 'q' }, i: now };
     await s.page.goto(stores.url('shop-b.test', `/?_ctv=${encodeURIComponent(JSON.stringify(token))}`));
-    await until(() => stores.proxy.length === 1, 'shop B registered the click');
+    await untilReported(s, stores.proxy, 1, 'shop B registered the click');
     expect(s.page.url()).toBe(stores.url('shop-b.test', '/'));
     expect((await storedClick(s, stores.url('shop-b.test'))).local).toEqual({ v: 1, id: 'by-hand', p: 'transaction_id', t: token.t, vid: token.vid, x: { aff_sub: 'q' } });
   });

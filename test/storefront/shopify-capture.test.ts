@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Browser } from 'playwright-core';
 import { parseCaptureScriptConfig, type CaptureScriptConfig, type CaptureScriptConfigInput } from '@clickthread/core/storefront';
 import { loadFeaturesCallsExpression, startFakeStorefronts, type ConsentMode, type FakeStorefronts, type StoreSetup } from './fake-storefronts.ts';
-import { cartOf, clickOf, closeSessions, launchChromium, openSession, screenshot, settle, storedClick, until, type Session } from './browser.ts';
+import { cartOf, clickOf, closeSessions, launchChromium, openSession, screenshot, settle, storedClick, until, untilReported, type Session } from './browser.ts';
 
 const day = 86_400_000;
 const t0 = Date.parse('2026-03-02T09:00:00.000Z');
@@ -73,7 +73,7 @@ describe('Shopify storefront: capture to order', () => {
   it('lands with the ID, buys three pages later: one cart update, one proxy registration, the order carries the click', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=abc123&aff_sub=sub-1&utm_source=news'));
-    await until(() => stores.proxy.length === 1, 'the app proxy registration');
+    await untilReported(s, stores.proxy, 1, 'the app proxy registration');
 
     const cart = await cartOf(stores, s, 'shop-a.test');
     const click = clickOf(cart?.attributes ?? {});
@@ -113,7 +113,7 @@ describe('Shopify storefront: capture to order', () => {
   it('keeps the click on the registrable domain for what is left of the window', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('www.shop-a.test', '/?click_id=sub-domain-1'));
-    await until(() => stores.proxy.length === 1, 'the app proxy registration');
+    await untilReported(s, stores.proxy, 1, 'the app proxy registration');
     const cookie = (await s.context.cookies(stores.url('www.shop-a.test'))).find((c) => c.name === '_clickthread');
     expect(cookie?.domain).toBe('.shop-a.test');
     expect(cookie?.sameSite).toBe('Lax');
@@ -139,7 +139,7 @@ describe('Shopify storefront: capture to order', () => {
   it('reads a parameter in another case, like the server does', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('shop-a.test', '/?Transaction_ID=case-1'));
-    await until(() => stores.proxy.length === 1, 'the app proxy registration');
+    await untilReported(s, stores.proxy, 1, 'the app proxy registration');
     expect(clickOf((await cartOf(stores, s, 'shop-a.test'))?.attributes ?? {})).toMatchObject({ id: 'case-1', p: 'transaction_id' });
   });
 });
@@ -155,7 +155,7 @@ describe('Shopify storefront: values', () => {
   ])('keeps %s exactly', async (_name, raw, expected) => {
     const s = await shopper();
     await s.page.goto(stores.url('shop-a.test', `/?transaction_id=${raw}`));
-    await until(() => stores.proxy.length === 1, 'the app proxy registration');
+    await untilReported(s, stores.proxy, 1, 'the app proxy registration');
     expect(clickOf((await cartOf(stores, s, 'shop-a.test'))?.attributes ?? {})?.id).toBe(expected);
     expect(stores.proxy[0]?.body).toMatchObject({ id: expected });
     const stored = await storedClick(s, stores.url('shop-a.test'));
@@ -185,7 +185,7 @@ describe('Shopify storefront: values', () => {
   it('drops a sub ID that fails the check but keeps the click', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=ok-1&aff_sub=%3Cb%3E&source=mail'));
-    await until(() => stores.proxy.length === 1, 'the app proxy registration');
+    await untilReported(s, stores.proxy, 1, 'the app proxy registration');
     expect(clickOf((await cartOf(stores, s, 'shop-a.test'))?.attributes ?? {})?.x).toEqual({ source: 'mail' });
   });
 });
@@ -195,13 +195,13 @@ describe('Shopify storefront: attribution window and model', () => {
     const s = await shopper();
     await s.page.clock.setFixedTime(t0);
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=win-1'));
-    await until(() => stores.proxy.length === 1, 'the app proxy registration');
+    await untilReported(s, stores.proxy, 1, 'the app proxy registration');
 
     // the shopper comes back six days later with a new cart
     await s.context.clearCookies({ name: 'cart' });
     await s.page.clock.setFixedTime(t0 + 6 * day);
     await s.page.goto(stores.url('shop-a.test', '/products/shirt'));
-    await until(() => stores.proxy.length === 2, 'the new cart registered');
+    await untilReported(s, stores.proxy, 2, 'the new cart registered');
     const sixDays = clickOf((await cartOf(stores, s, 'shop-a.test'))?.attributes ?? {});
     expect(sixDays).toMatchObject({ id: 'win-1', t: new Date(t0).toISOString() });
 
@@ -219,10 +219,10 @@ describe('Shopify storefront: attribution window and model', () => {
     const s = await shopper();
     await s.page.clock.setFixedTime(t0);
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=first-id'));
-    await until(() => stores.proxy.length === 1, 'the first registration');
+    await untilReported(s, stores.proxy, 1, 'the first registration');
     await s.page.clock.setFixedTime(t0 + day);
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=second-id'));
-    await until(() => stores.proxy.length === 2, 'the second registration');
+    await untilReported(s, stores.proxy, 2, 'the second registration');
     await s.page.clock.setFixedTime(t0 + 2 * day);
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=second-id'));
     await settle(s.page);
@@ -239,7 +239,7 @@ describe('Shopify storefront: attribution window and model', () => {
     const s = await shopper();
     await s.page.clock.setFixedTime(t0);
     await s.page.goto(stores.url('first.test', '/?transaction_id=first-id'));
-    await until(() => stores.proxy.length === 1, 'the first registration');
+    await untilReported(s, stores.proxy, 1, 'the first registration');
     await s.page.clock.setFixedTime(t0 + day);
     await s.page.goto(stores.url('first.test', '/?transaction_id=second-id'));
     await settle(s.page);
@@ -248,7 +248,7 @@ describe('Shopify storefront: attribution window and model', () => {
 
     await s.page.clock.setFixedTime(t0 + 9 * day);
     await s.page.goto(stores.url('first.test', '/?transaction_id=third-id'));
-    await until(() => stores.proxy.length === 2, 'the registration after the window');
+    await untilReported(s, stores.proxy, 2, 'the registration after the window');
     expect(clickOf((await cartOf(stores, s, 'first.test'))?.attributes ?? {})).toMatchObject({ id: 'third-id', t: new Date(t0 + 9 * day).toISOString() });
   });
 });
@@ -257,13 +257,13 @@ describe('Shopify storefront: carts and storage', () => {
   it.each([['fetch', '#fetch-add'], ['XMLHttpRequest', '#xhr-add']])('writes the click into a cart an AJAX add (%s) creates after the landing, without a page load', async (_how, button) => {
     const s = await shopper();
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=ajax-1'));
-    await until(() => stores.proxy.length === 1, 'the first registration');
+    await untilReported(s, stores.proxy, 1, 'the first registration');
     const first = await cartOf(stores, s, 'shop-a.test');
 
     // the cart goes away (checkout completed, expired); the theme's quick add makes a new one
     await s.context.clearCookies({ name: 'cart' });
     await s.page.click(button);
-    await until(() => stores.proxy.length === 2, 'the new cart registered');
+    await untilReported(s, stores.proxy, 2, 'the new cart registered');
 
     const second = await cartOf(stores, s, 'shop-a.test');
     expect(second?.token).not.toBe(first?.token);
@@ -276,12 +276,12 @@ describe('Shopify storefront: carts and storage', () => {
   it('restores the cookie from localStorage when cookies were cleared', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=restore-1'));
-    await until(() => stores.proxy.length === 1, 'the first registration');
+    await untilReported(s, stores.proxy, 1, 'the first registration');
     const before = await storedClick(s, stores.url('shop-a.test'));
 
     await s.context.clearCookies();
     await s.page.goto(stores.url('shop-a.test', '/products/shirt'));
-    await until(() => stores.proxy.length === 2, 'the new cart registered');
+    await untilReported(s, stores.proxy, 2, 'the new cart registered');
 
     const after = await storedClick(s, stores.url('shop-a.test'));
     expect(after.cookie).toEqual(before.local);
@@ -298,7 +298,7 @@ describe('Shopify storefront: carts and storage', () => {
     });
     const s = await shopper();
     await s.page.goto(stores.url('hostile.test', '/?transaction_id=hostile-1'));
-    await until(() => stores.proxy.length === 1, 'the registration');
+    await until(() => stores.proxy.length === 1, 'the registration'); // localStorage throws here: nothing to wait for in the page
     await settle(s.page);
     expect(stores.proxy).toHaveLength(1);
     expect(count('POST', '/cart/update.js')).toBe(1);
@@ -331,7 +331,7 @@ describe('Shopify storefront: app proxy path', () => {
     addStore('renamed.test', { proxyPath: '/a/ct', config: shopConfig({ endpoint: '/a/ct/capture' }) });
     const s = await shopper();
     await s.page.goto(stores.url('renamed.test', '/?transaction_id=renamed-1'));
-    await until(() => stores.proxy.length === 1, 'the registration at /a/ct/capture');
+    await untilReported(s, stores.proxy, 1, 'the registration at /a/ct/capture');
     expect(stores.proxy[0]?.body).toMatchObject({ cartToken: (await cartOf(stores, s, 'renamed.test'))?.token, id: 'renamed-1' });
     expect(count('POST', '/apps/clickthread/capture')).toBe(0);
   });
@@ -356,7 +356,7 @@ describe('Shopify storefront: consent', () => {
 
     await s.page.evaluate(`document.cookie = 'test_consent=yes; path=/';
       document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: { analyticsAllowed: true } }));`);
-    await until(() => stores.proxy.length === 1, 'the registration after consent');
+    await untilReported(s, stores.proxy, 1, 'the registration after consent');
     expect(clickOf((await cartOf(stores, s, 'eu.test'))?.attributes ?? {})?.id).toBe('consent-1');
     expect((await storedClick(s, stores.url('eu.test'))).local?.id).toBe('consent-1');
   });
@@ -377,7 +377,7 @@ describe('Shopify storefront: consent', () => {
     // shop-a.test has only Shopify.loadFeatures, as a real storefront before anything asked for the API
     const s = await shopper();
     await s.page.goto(stores.url('shop-a.test', '/?transaction_id=no-banner-1'));
-    await until(() => stores.proxy.length === 1, 'the registration once the API allowed it');
+    await untilReported(s, stores.proxy, 1, 'the registration once the API allowed it');
     expect(clickOf((await cartOf(stores, s, 'shop-a.test'))?.attributes ?? {})?.id).toBe('no-banner-1');
     await settle(s.page);
     expect(await s.page.evaluate(loadFeaturesCallsExpression)).toEqual([[{ name: 'consent-tracking-api', version: '0.1' }]]);
@@ -387,7 +387,7 @@ describe('Shopify storefront: consent', () => {
     addStore('banner-loaded.test', { consent: 'granted' });
     const s = await shopper();
     await s.page.goto(stores.url('banner-loaded.test', '/?transaction_id=loaded-1'));
-    await until(() => stores.proxy.length === 1, 'the registration');
+    await untilReported(s, stores.proxy, 1, 'the registration');
     await settle(s.page);
     expect(await s.page.evaluate(loadFeaturesCallsExpression)).toBeUndefined();
   });
@@ -405,7 +405,7 @@ describe('Shopify storefront: consent', () => {
 
     await s.page.evaluate(`document.cookie = 'test_consent=yes; path=/';
       document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: { analyticsAllowed: true } }));`);
-    await until(() => stores.proxy.length === 1, 'the registration after consent');
+    await untilReported(s, stores.proxy, 1, 'the registration after consent');
     expect(clickOf((await cartOf(stores, s, 'eu-loader.test'))?.attributes ?? {})?.id).toBe('eu-loader-1');
   });
 
@@ -431,7 +431,7 @@ describe('Shopify storefront: consent', () => {
     fallbackStore(consent, consentFallback);
     const s = await shopper();
     await s.page.goto(stores.url('fallback.test', '/?transaction_id=fallback-2'));
-    await until(() => stores.proxy.length === 1, 'the registration');
+    await untilReported(s, stores.proxy, 1, 'the registration');
     expect(clickOf((await cartOf(stores, s, 'fallback.test'))?.attributes ?? {})?.id).toBe('fallback-2');
   });
 
@@ -442,6 +442,6 @@ describe('Shopify storefront: consent', () => {
     expect(stores.scriptRequests()).toEqual([]);
     await s.page.evaluate(`window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true } };
       document.dispatchEvent(new Event('shopifyCustomerPrivacyApiLoaded'));`);
-    await until(() => stores.proxy.length === 1, 'the registration once the API is there');
+    await untilReported(s, stores.proxy, 1, 'the registration once the API is there');
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Browser } from 'playwright-core';
 import { parseCaptureScriptConfig, type CaptureScriptConfig, type CaptureScriptConfigInput } from '@clickthread/core/storefront';
 import { bridgeHost, startFakeStorefronts, type FakeStorefronts } from './fake-storefronts.ts';
-import { closeSessions, launchChromium, openSession, screenshot, settle, storedClick, until, type Session } from './browser.ts';
+import { closeSessions, launchChromium, openSession, screenshot, settle, storedClick, untilReported, type Session } from './browser.ts';
 
 let browser: Browser;
 let stores: FakeStorefronts;
@@ -52,7 +52,7 @@ describe('WooCommerce storefront', () => {
   it('reports the click to the bridge once, then the order from the order-received page', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('woo.test', '/?click_id=woo-777&sub1=summer&utm_medium=cpc'));
-    await until(() => stores.bridge.length === 1, 'the click report');
+    await untilReported(s, stores.bridge, 1, 'the click report');
 
     const stored = await storedClick(s, stores.url('woo.test'));
     expect(stored.local).toMatchObject({ v: 1, id: 'woo-777', p: 'click_id', x: { sub1: 'summer' } });
@@ -76,7 +76,7 @@ describe('WooCommerce storefront', () => {
     await s.page.click('#cart');
     await s.page.waitForURL(/\/cart$/);
     await s.page.goto(stores.url('woo.test', '/checkout/order-received/1234/?key=wc_order_Ab12Cd34'));
-    await until(() => stores.bridge.length === 2, 'the order report');
+    await untilReported(s, stores.bridge, 2, 'the order report');
     expect(stores.bridge[1]?.body).toEqual({
       type: 'order',
       merchant: 'm_demo',
@@ -96,21 +96,21 @@ describe('WooCommerce storefront', () => {
   it('reports an order from a plain-permalink order-received URL', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('woo.test', '/?transaction_id=plain-1'));
-    await until(() => stores.bridge.length === 1, 'the click report');
+    await untilReported(s, stores.bridge, 1, 'the click report');
     await s.page.goto(stores.url('woo.test', '/?page_id=7&order-received=55&key=wc_order_xyz9'));
-    await until(() => stores.bridge.length === 2, 'the order report');
+    await untilReported(s, stores.bridge, 2, 'the order report');
     expect(bodies()[1]).toMatchObject({ type: 'order', orderId: '55', orderKey: 'wc_order_xyz9' });
   });
 
   it('sends a new click when the ID changes, and nothing when it is the same', async () => {
     const s = await shopper();
     await s.page.goto(stores.url('woo.test', '/?click_id=one'));
-    await until(() => stores.bridge.length === 1, 'the first click');
+    await untilReported(s, stores.bridge, 1, 'the first click');
     await s.page.goto(stores.url('woo.test', '/?click_id=one'));
     await settle(s.page);
     expect(stores.bridge).toHaveLength(1);
     await s.page.goto(stores.url('woo.test', '/?click_id=two'));
-    await until(() => stores.bridge.length === 2, 'the second click');
+    await untilReported(s, stores.bridge, 2, 'the second click');
     expect(bodies().map((b) => b['id'])).toEqual(['one', 'two']);
     expect(new Set(bodies().map((b) => b['vid'])).size).toBe(1);
   });
@@ -129,7 +129,7 @@ describe('WooCommerce storefront', () => {
   ])('reports no order with %s', async (_name, path) => {
     const s = await shopper();
     await s.page.goto(stores.url('woo.test', '/?click_id=c-1'));
-    await until(() => stores.bridge.length === 1, 'the click');
+    await untilReported(s, stores.bridge, 1, 'the click');
     await s.page.goto(stores.url('woo.test', path));
     await settle(s.page);
     expect(bodies().filter((b) => b['type'] === 'order')).toEqual([]);
@@ -155,7 +155,7 @@ describe('WooCommerce storefront', () => {
     expect(await storedClick(s, stores.url('woo-eu.test'))).toEqual({});
 
     await s.page.evaluate(`window.cmpAllowed = () => true; document.dispatchEvent(new Event('cmp:changed'))`);
-    await until(() => stores.bridge.length === 1, 'the click after consent');
+    await untilReported(s, stores.bridge, 1, 'the click after consent');
     expect(bodies()[0]).toMatchObject({ type: 'click', id: 'eu-1', domain: 'woo-eu.test' });
   });
 });
