@@ -72,21 +72,22 @@ export function conversionsOf(order: Order, offer: Offer): EventOccurrence[] {
 
 type Attribution = { ok: true; candidate: IdCandidate } | { ok: false; reason: string };
 
-// Checking a template parses it; an offer's templates do not change while its object lives (offers
-// are immutable values, and the store hands out the same parsed offer until it changes), so each is
-// checked once. A memo of a pure function: the same answers, without the work on every webhook.
-const compiledTemplates = new WeakMap<Offer, WeakMap<object, ReturnType<typeof checkTemplate>>>();
+// Checking a template parses it, and a template's verdict depends only on its text and the two
+// offer fields below; every webhook plans against the same few templates, so each is checked once.
+// A bounded memo of a pure function, keyed by value (offers reach the planner as fresh copies).
+const compiledTemplates = new Map<string, ReturnType<typeof checkTemplate>>();
+const compiledTemplatesMax = 2_000;
 
 function compiledTemplateOf(offer: Offer, spec: NonNullable<Offer['postbacks'][PostbackEvent]>): ReturnType<typeof checkTemplate> {
-  let ofOffer = compiledTemplates.get(offer);
-  if (!ofOffer) {
-    ofOffer = new WeakMap();
-    compiledTemplates.set(offer, ofOffer);
-  }
-  const known = ofOffer.get(spec);
+  const key = `${offer.allowHttp ? 'h' : 's'}${offer.extraParams.join(',')}\n${spec.url}`;
+  const known = compiledTemplates.get(key);
   if (known) return known;
   const compiled = checkTemplate(spec.url, { extraMacros: offer.extraParams, allowHttp: offer.allowHttp });
-  ofOffer.set(spec, compiled);
+  if (compiledTemplates.size >= compiledTemplatesMax) {
+    const oldest = compiledTemplates.keys().next();
+    if (!oldest.done) compiledTemplates.delete(oldest.value);
+  }
+  compiledTemplates.set(key, compiled);
   return compiled;
 }
 

@@ -15,6 +15,7 @@ import type { SessionRemover } from '../privacy/compliance.ts';
 import { createCaptureRouter } from '../proxy/capture-route.ts';
 import { createReconciler, type Reconciler } from '../reconcile/reconciler.ts';
 import { createWebhookRouter } from '../webhooks/webhook-routes.ts';
+import { createShopifyWebhookVerifier } from '../webhooks/verify-webhook.ts';
 import { createOrderTagger } from '../write-back/order-tags.ts';
 
 /**
@@ -163,7 +164,7 @@ export function createShopifyApp(options: CreateShopifyAppOptions): ShopifyAppHa
   // admin middleware) runs before the HMAC check.
   app.use(
     createWebhookRouter({
-      validate: shopify.api.webhooks.validate,
+      verify: createShopifyWebhookVerifier(config.apiSecret),
       store,
       clock,
       logger,

@@ -1,5 +1,4 @@
 import express, { type Request, type Response, type Router } from 'express';
-import type { Shopify, WebhookValidation } from '@shopify/shopify-api';
 import type { Clock, Logger } from '@clickthread/core';
 import type { AccessStore } from '@clickthread/core/access';
 import type { Store, StoreConnection } from '@clickthread/core/storage';
@@ -8,12 +7,14 @@ import { takeOrder, type IntakeOutcome, type WebhookReceipt } from '../orders/or
 import { refundFactsFromPayload, takeRefund } from '../orders/refund-intake.ts';
 import { answerDataRequest, redactCustomer, redactShop, uninstallShop, type SessionRemover } from '../privacy/compliance.ts';
 import { parseJsonLossless } from '../shared/parse-json.ts';
+import type { ShopifyWebhookVerdict, ShopifyWebhookVerifier } from './verify-webhook.ts';
 
 /**
- * Shopify webhook routes, one per subscription of shopify.app.toml. Each takes its body raw
- * (express.text on that route only, nothing parses JSON before the HMAC check), validates it with the
- * official library (`shopify.webhooks.validate`: base64 HMAC-SHA256 of the raw body, constant-time,
- * plus the required headers), and answers 401 on any signature failure, compliance routes included.
+ * Shopify webhook routes, one per subscription of shopify.app.toml. Each takes its body as bytes
+ * (express.raw on that route only, nothing parses JSON before the HMAC check), verifies it
+ * (verify-webhook.ts: base64 HMAC-SHA256 of the raw body, constant-time, plus the required headers,
+ * with the official library's verdicts), and answers 401 on any signature failure, compliance
+ * routes included.
  * Handling is a few store reads and one transaction: jobs are delivered later by the worker.
  */
 
@@ -37,7 +38,7 @@ export const webhookPaths = {
 } as const;
 
 export interface WebhookDeps {
-  readonly validate: Shopify['webhooks']['validate'];
+  readonly verify: ShopifyWebhookVerifier;
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -46,7 +47,7 @@ export interface WebhookDeps {
   readonly access?: Pick<AccessStore, 'deleteMerchantAccess'>;
 }
 
-type ValidWebhook = Extract<WebhookValidation, { valid: true }>;
+type ValidWebhook = Extract<ShopifyWebhookVerdict, { valid: true }>;
 
 interface Delivery {
   readonly webhook: ValidWebhook;
@@ -59,23 +60,7 @@ type Handler = (delivery: Delivery, res: Response) => Promise<void>;
 
 /** Shopify's duplicate deliveries share the event id (and a retry its webhook id). */
 function dedupeKey(webhook: ValidWebhook): string {
-  const eventId = 'eventId' in webhook ? webhook.eventId : undefined;
-  return eventId ? `${webhook.topic}:event:${eventId}` : `${webhook.topic}:webhook:${webhook.webhookId}`;
-}
-
-/**
- * The request as the official library's node adapter reads it (headers, method, url), with only the
- * headers webhook validation looks at: X-Shopify-* (and Shopify-* of events). The library
- * canonicalizes every header name on each of its ~12 header lookups, so the proxy's and client's
- * other headers cost CPU on every webhook for nothing. Same validation, same verdicts.
- */
-function requestForValidation(req: Request): { headers: Record<string, string | string[] | undefined>; method: string; url: string } {
-  const headers: Record<string, string | string[] | undefined> = {};
-  for (const name of Object.keys(req.headers)) {
-    // node lowercases header names
-    if (name.startsWith('x-shopify-') || name.startsWith('shopify-')) headers[name] = req.headers[name];
-  }
-  return { headers, method: req.method, url: req.originalUrl };
+  return webhook.eventId ? `${webhook.topic}:event:${webhook.eventId}` : `${webhook.topic}:webhook:${webhook.webhookId}`;
 }
 
 function answerIntake(res: Response, outcome: IntakeOutcome): void {
@@ -91,10 +76,10 @@ export function createWebhookRouter(deps: WebhookDeps): Router {
 
   const route = (path: string, topics: readonly string[], handler: Handler): void => {
     // the raw body of this route only; any content type, because the HMAC covers the bytes as sent
-    router.post(path, express.text({ type: () => true, limit: '2mb' }), async (req: Request, res: Response) => {
+    router.post(path, express.raw({ type: () => true, limit: '2mb' }), async (req: Request, res: Response) => {
       const started = performance.now();
-      const rawBody = typeof req.body === 'string' ? req.body : '';
-      const webhook = await deps.validate({ rawBody, rawRequest: requestForValidation(req), rawResponse: res });
+      const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const webhook = deps.verify(rawBody, req.headers);
       if (!webhook.valid) {
         const status = webhook.reason === 'missing_headers' ? 400 : 401;
         logger.warn({ path, reason: webhook.reason }, 'webhook refused');
@@ -106,7 +91,7 @@ export function createWebhookRouter(deps: WebhookDeps): Router {
         res.status(400).json({ error: `topic ${webhook.topic} is not handled at ${path}` });
         return;
       }
-      const body = parseJsonLossless(rawBody);
+      const body = parseJsonLossless(rawBody.toString('utf8'));
       if (!body.ok) {
         logger.error({ path, topic: webhook.topic, reason: body.reason }, 'webhook body not readable');
         res.status(400).json({ error: body.reason });
