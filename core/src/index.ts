@@ -5,7 +5,7 @@ export { ok, err, type Ok, type Err, type Result } from './shared/result.ts';
 export { ClickthreadError, ConfigError, StorageError, InvariantError } from './shared/errors.ts';
 export { parseDecimal, addDecimals, subtractDecimals, negateDecimal, compareDecimals, toMoney, scaleDecimal, minDecimal } from './shared/decimal.ts';
 export { systemClock, ManualClock, type Clock } from './ports/clock.ts';
-export { createLogger, createMemoryLogger, redactedLogPaths, type Logger } from './ports/logger.ts';
+export { createLogger, createMemoryLogger, redactedLogKeys, redactSecrets, type Logger } from './ports/logger.ts';
 export {
   postbackEvents,
   type Order,
