@@ -53,6 +53,27 @@ await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections,
 const bareMax = await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: anyRequest });
 console.log(`bare node:http: ${bareMax.rps.toFixed(0)} req/s with ${connections} connections (p50 ${bareMax.p50Ms} ms, p99 ${bareMax.p99Ms} ms)`);
 
+// The same requests through Express with the app's verification and parse but no storage: the
+// ceiling of any design that checks each webhook before answering it.
+const verifyOnlySecret = 'shpss_bench_secret_0123456789abcdef';
+const verifyOnly = await startChildServer<BareInfo>('servers/verify-only-server.ts', [verifyOnlySecret]);
+try {
+  const makeRequest = shopifyRequests(verifyOnlySecret);
+  await saturate({ url: verifyOnly.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest });
+  const max = await saturate({ url: verifyOnly.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest });
+  console.log(`Express + verify + parse, no storage: ${max.rps.toFixed(0)} req/s (p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms), ${max.non2xx} refused`);
+  emitRow({
+    bench: 'webhook ingest (context: Shopify orders/paid without storage)',
+    metric: `req/s saturated (${connections} conn, ${seconds} s): Express + raw body + HMAC + lossless JSON parse, 200`,
+    value: max.rps,
+    unit: 'req/s',
+    ceiling: { label: 'bare node:http', value: bareMax.rps },
+    note: max.non2xx === 0 ? 'the request path every checked webhook pays before storage and planning' : `CHECK: ${max.non2xx} refused`,
+  });
+} finally {
+  await verifyOnly.stop();
+}
+
 interface AppFigures {
   readonly rps: number;
   readonly p50Ms: number;

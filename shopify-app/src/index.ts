@@ -7,6 +7,8 @@ export { createAdminGraphql, type AdminGraphql, type GraphqlFetch, type OfflineA
 export { installShop, shopifyStoreId, merchantIdForShop } from './auth/installation.ts';
 export { createSessionStorage, type ClosableSessionStorage } from './auth/session-storage.ts';
 export { webhookPaths, webhookTopics } from './webhooks/webhook-routes.ts';
+export { createShopifyWebhookVerifier, topicForStorage, type ShopifyWebhookVerdict, type ShopifyWebhookVerifier } from './webhooks/verify-webhook.ts';
+export { parseJsonLossless } from './shared/parse-json.ts';
 export { verifyAppProxySignature, signAppProxyQuery, appProxyMessage, type AppProxyRequest, type AppProxyRejection } from './proxy/app-proxy-signature.ts';
 export { orderFactsFromPayload, type ShopifyOrderFacts } from './orders/order-facts.ts';
 export { resolveIdChain, parseCaptureAttribute, captureAttributeName, type IdChainResult } from './orders/resolve-id-chain.ts';

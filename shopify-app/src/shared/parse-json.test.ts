@@ -50,6 +50,25 @@ describe('parseJsonLossless', () => {
     );
   });
 
+  it('accepts and refuses exactly what the reviver does, for mangled JSON too', () => {
+    const mangled = fc
+      .tuple(jsonText, fc.nat(), fc.constantFrom('', '{', '}', '[', ']', ':', ',', '"', '-', '12345678901234567890', '0', 'e5', ' '))
+      .map(([text, at, insert]) => text.slice(0, at % (text.length + 1)) + insert + text.slice(at % (text.length + 1) + (at % 3)));
+    fc.assert(
+      fc.property(fc.oneof(mangled, fc.constantFrom('{12345678901234567890: 1}', '{"a": 1, 12345678901234567890: 2}', '[012345678901234567890]', '[-]', '[1e400]')), (text) => {
+        let expected: unknown;
+        try {
+          expected = { ok: true, value: reference(text) };
+        } catch {
+          expected = { ok: false };
+        }
+        const got = parseJsonLossless(text);
+        expect(got.ok ? got : { ok: false }).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it.each([
     ['a 16-digit id', '{"id": 1234567890123456}', true],
     ['an exponent', '[1e300]', true],
