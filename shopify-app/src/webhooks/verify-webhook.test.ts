@@ -1,6 +1,8 @@
+// the official library picks its runtime (Node) by this import; it has no other way to be told
+// oxlint-disable-next-line import/no-unassigned-import
+import '@shopify/shopify-api/adapters/node';
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import '@shopify/shopify-api/adapters/node';
 import { ApiVersion, LogSeverity, shopifyApi } from '@shopify/shopify-api';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
