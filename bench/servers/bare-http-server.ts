@@ -1,8 +1,7 @@
 // The ceiling for webhook ingest: a bare node:http server that reads the body and answers 200, on
 // the same machine, through the same load generator. `node bench/servers/bare-http-server.ts`
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { announceReady, onTerminate } from '../shared/child-server.ts';
+import { serveOnLoopback } from '../shared/child-server.ts';
 
 const server = createServer((req, res) => {
   req.on('data', () => {});
@@ -11,13 +10,4 @@ const server = createServer((req, res) => {
     res.end('{"ok":true}');
   });
 });
-server.keepAliveTimeout = 60_000;
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-onTerminate(
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
-announceReady({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+await serveOnLoopback(server);

@@ -3,10 +3,9 @@
 // is storage and planning; what this costs beyond the bare server is the framework and the checks
 // every webhook must pass. `node bench/servers/verify-only-server.ts <secret>`
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createShopifyWebhookVerifier, parseJsonLossless } from '@clickthread/shopify-app';
-import { announceReady, onTerminate } from '../shared/child-server.ts';
+import { serveOnLoopback } from '../shared/child-server.ts';
 
 const secret = process.argv[2];
 if (!secret) {
@@ -30,13 +29,4 @@ app.post('/webhooks/orders/paid', express.raw({ type: () => true, limit: '2mb' }
   res.status(200).json({ ok: true, jobs: 1 });
 });
 const server = createServer(app);
-server.keepAliveTimeout = 60_000;
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-onTerminate(
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
-announceReady({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+await serveOnLoopback(server);
