@@ -392,7 +392,7 @@ describe('the ID resolution chain, one source at a time', () => {
   it("customer map: a returning customer's order gets the ID of their attributed one", async () => {
     await woo.addOrder(order({ id: 33, status: 'processing', customer_id: 7, meta_data: [{ key: '_wc_order_attribution_utm_content', value: 'CUST-1' }] }));
     // a Woo customer id means something in one store: the map entry is that connection's
-    expect(await h.store.getCapture('m1', 'customer', '7')).toMatchObject({ transactionId: 'CUST-1', storeId: connectionId });
+    expect(await h.store.getCapture('m1', 'customer', `${connectionId}:7`)).toMatchObject({ transactionId: 'CUST-1', storeId: connectionId });
     h.clock.advance(86_400_000);
     await woo.addOrder(order({ id: 34, status: 'processing', customer_id: 7, meta_data: [] }));
     expect((await h.store.listJobs({ orderId: '34' }))[0]).toMatchObject({ transactionId: 'CUST-1', idSource: 'customer' });
@@ -407,10 +407,26 @@ describe('the ID resolution chain, one source at a time', () => {
     // the customer comes back through another affiliate's link
     h.clock.advance(3_600_000);
     await woo.addOrder(order({ id: 62, status: 'processing', customer_id: 7, meta_data: [{ key: '_wc_order_attribution_utm_content', value: 'CUST-Y' }] }));
-    expect(await h.store.getCapture('m1', 'customer', '7')).toMatchObject({ transactionId: 'CUST-Y' });
+    expect(await h.store.getCapture('m1', 'customer', `${connectionId}:7`)).toMatchObject({ transactionId: 'CUST-Y' });
     await woo.refundOrder(61, '39.98');
     const refund = (await h.store.listJobs({ orderId: '61' })).find((j) => j.event === 'refund');
     expect(refund).toMatchObject({ transactionId: 'CUST-X', idSource: 'customer' });
+  });
+
+  it("customer map: customer 7 of the merchant's other store is someone else and gets no ID from it", async () => {
+    const other = await h.startWoo({ host: '127.0.0.2' });
+    const otherId = (await h.connect(other)).connection.id;
+    expect(otherId).not.toBe(connectionId);
+    await woo.addOrder(order({ id: 35, status: 'processing', customer_id: 7, meta_data: [{ key: '_wc_order_attribution_utm_content', value: 'CUST-A' }] }));
+    expect((await h.store.listJobs({ orderId: '35' }))[0]).toMatchObject({ transactionId: 'CUST-A' });
+    h.clock.advance(86_400_000);
+    // the same number on the other store: a different WordPress user, and an order without a click
+    await other.addOrder(order({ id: 36, status: 'processing', customer_id: 7, meta_data: [] }));
+    expect(await h.store.listJobs({ storeId: otherId, orderId: '36' })).toEqual([]);
+    expect(await h.store.getCapture('m1', 'customer', `${otherId}:7`)).toBeUndefined();
+    // while customer 7 of the first store still finds their click
+    await woo.addOrder(order({ id: 37, status: 'processing', customer_id: 7, meta_data: [] }));
+    expect((await h.store.listJobs({ orderId: '37' }))[0]).toMatchObject({ transactionId: 'CUST-A', idSource: 'customer' });
   });
 
   it('re-processing an old order never puts its older click back over the newer one in the customer map', async () => {
@@ -423,7 +439,7 @@ describe('the ID resolution chain, one source at a time', () => {
     await woo.refundOrder(63, '1.00');
     await h.bridge.reconciler.runOnce();
     await h.runWorker();
-    expect(await h.store.getCapture('m1', 'customer', '8')).toMatchObject({ transactionId: 'NEW-1' });
+    expect(await h.store.getCapture('m1', 'customer', `${connectionId}:8`)).toMatchObject({ transactionId: 'NEW-1' });
     // an order placed before the newer one but delivered only now does not replace it either
     const late = wooOrderAt(new Date(h.clock.now().getTime() - 2 * 86_400_000), {
       id: 65,
@@ -433,7 +449,7 @@ describe('the ID resolution chain, one source at a time', () => {
     });
     await woo.addOrder(late);
     expect((await h.store.listJobs({ orderId: '65' }))[0]).toMatchObject({ transactionId: 'OLDER-2' });
-    expect(await h.store.getCapture('m1', 'customer', '8')).toMatchObject({ transactionId: 'NEW-1' });
+    expect(await h.store.getCapture('m1', 'customer', `${connectionId}:8`)).toMatchObject({ transactionId: 'NEW-1' });
     h.clock.advance(60_000);
     await woo.addOrder(order({ id: 66, status: 'processing', customer_id: 8, meta_data: [] }));
     expect((await h.store.listJobs({ orderId: '66' }))[0]).toMatchObject({ transactionId: 'NEW-1', idSource: 'customer' });
@@ -444,7 +460,7 @@ describe('the ID resolution chain, one source at a time', () => {
     await woo.addOrder(order({ id: 67, status: 'processing', customer_id: 9, meta_data: [{ key: '_wc_order_attribution_utm_content', value: 'FIRST-1' }] }));
     h.clock.advance(86_400_000);
     await woo.addOrder(order({ id: 68, status: 'processing', customer_id: 9, meta_data: [{ key: '_wc_order_attribution_utm_content', value: 'SECOND-1' }] }));
-    expect(await h.store.getCapture('m1', 'customer', '9')).toMatchObject({ transactionId: 'FIRST-1' });
+    expect(await h.store.getCapture('m1', 'customer', `${connectionId}:9`)).toMatchObject({ transactionId: 'FIRST-1' });
   });
 
   it.each([
@@ -452,7 +468,7 @@ describe('the ID resolution chain, one source at a time', () => {
     ['pos-rest-api', 'a point-of-sale order'],
   ])('created_via %s (%s) is never attributed through the customer map alone', async (createdVia) => {
     await woo.addOrder(order({ id: 69, status: 'processing', customer_id: 10, meta_data: [{ key: '_wc_order_attribution_utm_content', value: 'CUST-10' }] }));
-    expect(await h.store.getCapture('m1', 'customer', '10')).toMatchObject({ transactionId: 'CUST-10' });
+    expect(await h.store.getCapture('m1', 'customer', `${connectionId}:10`)).toMatchObject({ transactionId: 'CUST-10' });
     await woo.addOrder(order({ id: 70, status: 'processing', customer_id: 10, created_via: createdVia, meta_data: [] }));
     expect(await h.store.listJobs({ orderId: '70' })).toEqual([]);
     const [row] = await h.store.listUnattributed({ storeId: connectionId });

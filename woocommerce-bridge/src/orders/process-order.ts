@@ -3,7 +3,7 @@ import type { Store } from '@clickthread/core/storage';
 import type { WooConnection } from '../connections/woo-connection.ts';
 import type { BridgeMetrics } from '../http/bridge-metrics.ts';
 import { mapWooOrder } from './map-order.ts';
-import { resolveIdChain } from './resolve-id.ts';
+import { resolveIdChain, wooCustomerKey } from './resolve-id.ts';
 import { wooGmtToIso, type WooOrder } from './woo-order.ts';
 
 /**
@@ -130,7 +130,7 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
       const first = plan.jobs[0];
       const customerMap = await rememberCustomerClick(store, {
         merchantId: order.merchantId,
-        customerId: order.customerId,
+        customerId: order.customerId === undefined ? undefined : wooCustomerKey(connection.id, order.customerId),
         job: insertedConversion(plan.jobs, history, stored),
         candidates: order.idCandidates,
         offers,

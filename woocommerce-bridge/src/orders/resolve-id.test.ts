@@ -2,7 +2,7 @@ import { buildOffer } from '@clickthread/core/fixtures';
 import type { Capture, CaptureKind, OrderLink } from '@clickthread/core/storage';
 import { describe, expect, it } from 'vitest';
 import { buildWooOrder, type WooMetaJson } from '../testing/woo-order-builder.ts';
-import { resolveIdChain } from './resolve-id.ts';
+import { resolveIdChain, wooCustomerKey } from './resolve-id.ts';
 import { wooOrderSchema } from './woo-order.ts';
 
 function capture(kind: CaptureKind, key: string, transactionId: string, param: string | null = 'transaction_id'): Capture {
@@ -28,7 +28,7 @@ describe('resolveIdChain', () => {
   it('lists every source in chain order: meta → link → attribution → customer', async () => {
     const store = lookups(
       [{ storeId: 'wc_1', orderId: '15', visitorToken: 'v'.repeat(32), linkedAt: new Date() }],
-      [capture('visitor', 'v'.repeat(32), 'from-link'), capture('customer', '7', 'from-customer')],
+      [capture('visitor', 'v'.repeat(32), 'from-link'), capture('customer', wooCustomerKey('wc_1', 7), 'from-customer')],
     );
     const chain = await resolveIdChain(store, {
       order: order([{ key: 'my_tid', value: 'from-meta' }, entryUrl('click_id=from-entry&aff_sub=x1'), { key: '_wc_order_attribution_utm_content', value: 'from-utm' }], 7),
@@ -79,7 +79,7 @@ describe('resolveIdChain', () => {
   });
 
   it('looks customers up only for registered customers', async () => {
-    const store = lookups([], [capture('customer', '0', 'guest-id')]);
+    const store = lookups([], [capture('customer', wooCustomerKey('wc_1', 0), 'guest-id')]);
     const chain = await resolveIdChain(store, { order: order([], 0), merchantId: 'm1', storeId: 'wc_1', idMetaKeys: [], offers });
     expect(chain.candidates).toEqual([]);
   });
@@ -93,7 +93,7 @@ describe('resolveIdChain', () => {
     ['rest-api', false],
     ['subscription', false],
   ])('created_via %s: customer map skipped = %s', async (createdVia, skipped) => {
-    const store = lookups([], [capture('customer', '7', 'from-customer')]);
+    const store = lookups([], [capture('customer', wooCustomerKey('wc_1', 7), 'from-customer')]);
     const raw = wooOrderSchema.parse(buildWooOrder({ meta_data: [], customer_id: 7, created_via: createdVia }));
     const chain = await resolveIdChain(store, { order: raw, merchantId: 'm1', storeId: 'wc_1', idMetaKeys: [], offers });
     expect(chain.candidates.map((c) => c.source)).toEqual(skipped ? [] : ['customer']);

@@ -41,6 +41,14 @@ export function staffMadeOrder(createdVia: string): boolean {
   return source === 'admin' || source.startsWith('pos');
 }
 
+/**
+ * The customer map's key for a Woo customer: WordPress numbers its users per site, so customer 7 of
+ * one of a merchant's stores is not customer 7 of another; the map is kept per connection.
+ */
+export function wooCustomerKey(connectionId: string, customerId: number | string): string {
+  return `${connectionId}:${customerId}`;
+}
+
 function fromCapture(source: IdCandidate['source'], capture: Capture): IdCandidate {
   return {
     source,
@@ -103,7 +111,7 @@ export async function resolveIdChain(store: Pick<Store, 'getOrderLink' | 'getCap
   if (order.customer_id > 0 && staffMadeOrder(order.created_via)) {
     customerMapSkipped = `created_via "${order.created_via}": an order made by staff is not attributed through the customer map`;
   } else if (order.customer_id > 0) {
-    const capture = await store.getCapture(input.merchantId, 'customer', String(order.customer_id));
+    const capture = await store.getCapture(input.merchantId, 'customer', wooCustomerKey(input.storeId, order.customer_id));
     if (capture) candidates.push(fromCapture('customer', capture));
   }
 
