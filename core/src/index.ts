@@ -2,7 +2,7 @@
 // their own entry points (@clickthread/core/storage, /delivery, /storefront) so that an app loads
 // only what it uses.
 export { ok, err, type Ok, type Err, type Result } from './shared/result.ts';
-export { ClickthreadError, ConfigError, StorageError, InvariantError } from './shared/errors.ts';
+export { ClickthreadError, ConfigError, ConflictError, StorageError, InvariantError } from './shared/errors.ts';
 export { parseDecimal, addDecimals, subtractDecimals, negateDecimal, compareDecimals, toMoney, scaleDecimal, minDecimal } from './shared/decimal.ts';
 export { systemClock, ManualClock, type Clock } from './ports/clock.ts';
 export { createLogger, createMemoryLogger, redactedLogKeys, redactSecrets, type Logger } from './ports/logger.ts';
@@ -53,4 +53,5 @@ export { insertedConversion, rememberCustomerClick, type RememberOutcome } from 
 export { findTransactionId, isWithinWindow, decideCapture, type FoundId, type FindIdFailure, type StoredClick } from './capture/capture-rules.ts';
 export { datedReportedClick, maxClickReportDelayMs } from './capture/reported-click-time.ts';
 export { planPostbacks, attributeOrder, conversionsOf, historyOf, type PostbackPlan, type PlanSkip, type PlanInput } from './conversion/plan-postbacks.ts';
+export { enqueueAgainstHistory } from './conversion/enqueue-against-history.ts';
 export { idempotencyKeyOf, type PostbackJobDraft, type PriorPostback } from './conversion/postback-job.ts';

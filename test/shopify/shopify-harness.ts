@@ -86,6 +86,8 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** Runs on PostgreSQL: the store in this schema, the Shopify sessions in the same database. */
   readonly postgres?: { readonly url: string; readonly schema: string };
+  /** What the app gets for its store (the harness's own reads go to the store itself). */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -108,7 +110,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.postgres ? { DATABASE_URL: options.postgres.url } : {}),
     ...options.env,
   });
-  const handle = createShopifyApp({ config, store, clock, logger, graphqlFetch: options.graphqlFetch ?? noShopify });
+  const handle = createShopifyApp({ config, store: options.wrapStore ? options.wrapStore(store) : store, clock, logger, graphqlFetch: options.graphqlFetch ?? noShopify });
   const server: Server = createServer(handle.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { webhookPaths } from '../../shopify-app/src/webhooks/webhook-routes.ts';
 import type { PostbackJobDraft } from '@clickthread/core';
 import { buildOrderPayload, buildRefundPayload, captureAttribute, draftOrderSample, moneySet, type Json, type JsonObject } from './order-payload-builder.ts';
+import type { Store } from '@clickthread/core/storage';
 import { apiSecret, shopDomain, startHarness, webhookHmac, type Harness } from './shopify-harness.ts';
 
 let h: Harness;
@@ -449,5 +450,68 @@ describe('HMAC: every route refuses what Shopify did not sign', () => {
       body: raw2,
     });
     expect(res.status).toBe(400);
+  });
+});
+
+/**
+ * Holds the app's next `count` enqueues that store jobs until all of them are waiting (or a second
+ * has passed), then lets them go together: deliveries of one order that planned side by side, each
+ * against the history the other has not changed yet.
+ */
+function sideBySideGate() {
+  let armed = 0;
+  const waiting: Array<() => void> = [];
+  const releaseAll = () => {
+    for (const release of waiting.splice(0)) release();
+  };
+  return {
+    arm(count: number) {
+      armed = count;
+    },
+    wrap(store: Store): Store {
+      return {
+        ...store,
+        enqueue: async (input) => {
+          if (armed > 0 && input.jobs.length > 0) {
+            armed -= 1;
+            await new Promise<void>((resolve) => {
+              waiting.push(resolve);
+              if (armed === 0) releaseAll();
+              else setTimeout(releaseAll, 1_000);
+            });
+          }
+          return store.enqueue(input);
+        },
+      };
+    },
+  };
+}
+
+describe('deliveries of one order side by side', () => {
+  const gate = sideBySideGate();
+  let g: Harness;
+  beforeEach(async () => {
+    g = await startHarness({ wrapStore: (store) => gate.wrap(store) });
+    await g.saveOffer();
+  });
+  afterEach(async () => {
+    await g.close();
+  });
+
+  it('a cancellation and a refund planned against the same history never reverse more than the sale together', async () => {
+    const order = buildOrderPayload({ note_attributes: [captureAttribute({ id: 'tx-side' })] });
+    expect((await g.webhook(webhookPaths.ordersPaid, 'orders/paid', order)).status).toBe(200);
+    // cancelled (its payload has no refund yet) and refunded a moment later: Shopify sends both at once
+    const partial = buildRefundPayload(order['id'] ?? null);
+    gate.arm(2);
+    const answers = await Promise.all([
+      g.webhook(webhookPaths.ordersCancelled, 'orders/cancelled', { ...order, cancelled_at: '2026-03-03T08:00:00+00:00', refunds: [] }),
+      g.webhook(webhookPaths.refundsCreate, 'refunds/create', partial),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const reversed = (await g.jobs(String(order['id']))).filter((j) => j.event === 'refund' || j.event === 'cancel');
+    // whichever stored first, the other planned again against it: together, exactly the sale
+    expect(reversed.map((j) => Number(j.amount)).reduce((a, b) => a + b, 0)).toBeCloseTo(34.67, 2);
+    expect(g.logger.entries.filter((e) => e.level === 'error')).toEqual([]);
   });
 });

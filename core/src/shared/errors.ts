@@ -33,3 +33,10 @@ export class InvariantError extends ClickthreadError {
     super('invariant_broken', message, options);
   }
 }
+
+/** Work that kept meeting concurrent changes of the same thing; the caller may try again later. */
+export class ConflictError extends ClickthreadError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('conflict', message, options);
+  }
+}

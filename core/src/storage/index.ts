@@ -13,6 +13,7 @@ export type {
   SettleInput,
   SettleResult,
   EnqueueResult,
+  PlannedAgainst,
   JobFilter,
   UnattributedOrder,
   PendingOrder,

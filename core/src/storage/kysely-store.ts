@@ -427,8 +427,13 @@ class EnqueueStatements {
   readonly #unattributedDeletes = new Map<number, string>();
   readonly receipt: string;
   readonly unattributed: string;
+  readonly orderKeys: string;
+  /** PostgreSQL: one guarded enqueue of an order at a time, until its transaction ends. */
+  readonly orderLock: string | undefined;
   constructor(dialect: SqlDialect) {
     this.#dialect = dialect;
+    this.orderKeys = placeholders(dialect, 'select "idempotency_key" from "jobs" where "store_id" = ? and "order_id" = ?');
+    this.orderLock = dialect === 'postgres' ? 'select pg_advisory_xact_lock(hashtextextended($1, 0))' : undefined;
     this.receipt = placeholders(
       dialect,
       'insert into "webhook_receipts" ("store_id", "webhook_id", "received_at") values (?, ?, ?) on conflict ("store_id", "webhook_id") do nothing returning "webhook_id"',
@@ -468,6 +473,14 @@ class EnqueueStatements {
 async function enqueueIn(trx: Kysely<Database>, statements: EnqueueStatements, input: EnqueueInput): Promise<EnqueueResult> {
   const now = iso(input.now);
   const run = <R>(text: string, parameters: unknown[]) => trx.executeQuery<R>(CompiledQuery.raw(text, parameters));
+  if (input.plannedAgainst) {
+    // SQLite: the transaction is IMMEDIATE, one writer at a time, so what it reads stays true to its commit
+    const { storeId, orderId, knownKeys } = input.plannedAgainst;
+    if (statements.orderLock) await run(statements.orderLock, [`${storeId}\n${orderId}`]);
+    const known = new Set(knownKeys);
+    const { rows } = await run<{ idempotency_key: string }>(statements.orderKeys, [storeId, orderId]);
+    if (rows.some((r) => !known.has(r.idempotency_key))) return { inserted: 0, duplicates: 0, webhookIsNew: true, stale: true };
+  }
   if (input.webhook) {
     const receipt = await run(statements.receipt, [input.webhook.storeId, input.webhook.webhookId, now]);
     if (receipt.rows.length === 0) return { inserted: 0, duplicates: 0, webhookIsNew: false };

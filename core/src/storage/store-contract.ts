@@ -420,6 +420,49 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
         expect(await store.listJobs({})).toHaveLength(2);
       });
 
+      it('a plan made against an outdated history of its order stores nothing and says so', async () => {
+        const sale = buildJobDraft();
+        const refund = buildJobDraft({ event: 'refund', eventKey: 'refund:1' });
+        const cancel = buildJobDraft({ event: 'cancel', eventKey: 'cancel' });
+        const order = { storeId: sale.storeId, orderId: sale.orderId };
+        await store.enqueue({ jobs: [sale], now: t0 });
+        expect(await store.enqueue({ jobs: [refund], webhook: { storeId: 's1', webhookId: 'refund-1' }, plannedAgainst: { ...order, knownKeys: [sale.idempotencyKey] }, now: at(1) })).toEqual({
+          inserted: 1,
+          duplicates: 0,
+          webhookIsNew: true,
+        });
+        // planned beside the refund, against the sale alone: the refund is news to it
+        expect(await store.enqueue({ jobs: [cancel], webhook: { storeId: 's1', webhookId: 'cancel-1' }, plannedAgainst: { ...order, knownKeys: [sale.idempotencyKey] }, now: at(2) })).toEqual({
+          inserted: 0,
+          duplicates: 0,
+          webhookIsNew: true,
+          stale: true,
+        });
+        expect((await store.listJobs({})).map((j) => j.eventKey).toSorted()).toEqual(['refund:1', 'sale']);
+        // nothing of it was kept, the receipt included: the delivery plans again and stores
+        expect(await store.hasProcessedWebhook('s1', 'cancel-1')).toBe(false);
+        expect(
+          await store.enqueue({ jobs: [cancel], webhook: { storeId: 's1', webhookId: 'cancel-1' }, plannedAgainst: { ...order, knownKeys: [sale.idempotencyKey, refund.idempotencyKey] }, now: at(3) }),
+        ).toEqual({ inserted: 1, duplicates: 0, webhookIsNew: true });
+        // jobs of other orders are not this order's history
+        await store.enqueue({ jobs: [buildJobDraft({ orderId: '2002' }), buildJobDraft({ storeId: 's2' })], now: at(4) });
+        const known = (await store.listJobs({ storeId: 's1', orderId: '1001' })).map((j) => j.idempotencyKey);
+        expect((await store.enqueue({ jobs: [], plannedAgainst: { ...order, knownKeys: known }, now: at(5) })).stale).toBeUndefined();
+      });
+
+      it('two deliveries of one order planned side by side: one stores, the other is told to plan again', async () => {
+        const sale = buildJobDraft();
+        await store.enqueue({ jobs: [sale], now: t0 });
+        const plannedAgainst = { storeId: sale.storeId, orderId: sale.orderId, knownKeys: [sale.idempotencyKey] };
+        const results = await Promise.all([
+          store.enqueue({ jobs: [buildJobDraft({ event: 'refund', eventKey: 'refund:1' })], plannedAgainst, now: at(1) }),
+          store.enqueue({ jobs: [buildJobDraft({ event: 'cancel', eventKey: 'cancel' })], plannedAgainst, now: at(1) }),
+        ]);
+        expect(results.filter((r) => r.stale === true)).toHaveLength(1);
+        expect(results.filter((r) => r.inserted === 1)).toHaveLength(1);
+        expect(await store.listJobs({})).toHaveLength(2);
+      });
+
       it('a webhook id seen before stores nothing at all, even new jobs', async () => {
         const webhook = { storeId: 's1', webhookId: 'evt-1' };
         expect(await store.hasProcessedWebhook('s1', 'evt-1')).toBe(false);

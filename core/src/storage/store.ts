@@ -140,6 +140,14 @@ export interface EnqueueResult {
   readonly duplicates: number;
   /** False when the webhook id (if given) had been processed before: nothing was stored. */
   readonly webhookIsNew: boolean;
+  /** Present (true) when the order's history changed since `plannedAgainst`: nothing was stored. */
+  readonly stale?: true;
+}
+
+export interface PlannedAgainst {
+  readonly storeId: string;
+  readonly orderId: string;
+  readonly knownKeys: readonly string[];
 }
 
 export interface JobFilter {
@@ -268,6 +276,15 @@ export interface Store {
     jobs: readonly PostbackJobDraft[];
     webhook?: { storeId: string; webhookId: string };
     unattributed?: UnattributedOrder;
+    /**
+     * The order's jobs the plan was made against (their idempotency keys). When the order has a job
+     * that is not among them (another delivery of the same order stored it meanwhile), nothing is
+     * stored, the webhook receipt included, and the result says `stale`: the caller plans again
+     * against the new history. Reversals are capped by what the history says was reported, so two
+     * deliveries planned side by side (an orders/cancelled beside a refunds/create) must not both
+     * store. Checked inside the transaction; PostgreSQL serializes such enqueues per order.
+     */
+    plannedAgainst?: PlannedAgainst;
     now: Date;
   }): Promise<EnqueueResult>;
   /**

@@ -1,4 +1,4 @@
-import { historyOf, planPostbacks, type Clock, type IdCandidate, type Logger, type Order, type OrderRefund, type PlanSkip, insertedConversion, rememberCustomerClick } from '@clickthread/core';
+import { enqueueAgainstHistory, planPostbacks, type Clock, type IdCandidate, type Logger, type Order, type OrderRefund, type PlanSkip, insertedConversion, rememberCustomerClick } from '@clickthread/core';
 import type { Store, StoreConnection } from '@clickthread/core/storage';
 import type { ShopifyOrderFacts } from './order-facts.ts';
 import { resolveIdChain } from './resolve-id-chain.ts';
@@ -95,8 +95,6 @@ export async function takeOrder(
   // cancelled marker). One store query less per delivery; a duplicate costs a few reads more.
   const offers = (await store.listOffers(shop.merchantId)).filter((o) => o.enabled);
   const chain = await resolveIdChain({ facts, offers, merchantId: shop.merchantId, store });
-  const history = historyOf(await store.listJobs({ storeId: shop.id, orderId: facts.orderId, limit: 500 }));
-
   // A cancellation can arrive before the orders/paid of the same order (deliveries are not ordered):
   // remember it durably so that the late orders/paid reports nothing.
   let cancelled = facts.cancelled;
@@ -117,22 +115,32 @@ export async function takeOrder(
     // a full refund stands for itself only when the order lists no refund at all
     fullyRefunded: facts.fullyRefunded && facts.refunds.length === 0,
   };
-  const plan = planPostbacks({ order, offers, now, history });
-  const jobs = plan.jobs;
-  const skipped: PlanSkip[] = [...plan.skipped];
-  // an order reported before is not unattributed because its chain finds less today (its cart
-  // registration is gone once it became this order)
-  const reported = history.some((h) => h.event === 'sale' || h.event === 'lead' || h.event === 'first_order');
-  const unattributed = plan.unattributed && !reported ? `${plan.unattributed.reason} [${describeSource(facts)}; ${chain.report.join('; ')}]` : undefined;
-
-  const result = await store.enqueue({
-    jobs,
-    ...(webhook ? { webhook } : {}),
-    ...(unattributed === undefined
-      ? {}
-      : { unattributed: { storeId: shop.id, orderId: facts.orderId, orderNumber: facts.orderNumber, reason: unattributed, at: now } }),
-    now,
+  // planned against the order's outbox history, and stored only if that is still its history
+  const { result, value: planned, history } = await enqueueAgainstHistory(store, {
+    storeId: shop.id,
+    orderId: facts.orderId,
+    plan: (known) => {
+      const plan = planPostbacks({ order, offers, now, history: known });
+      // an order reported before is not unattributed because its chain finds less today (its cart
+      // registration is gone once it became this order)
+      const reported = known.some((h) => h.event === 'sale' || h.event === 'lead' || h.event === 'first_order');
+      const unattributed = plan.unattributed && !reported ? `${plan.unattributed.reason} [${describeSource(facts)}; ${chain.report.join('; ')}]` : undefined;
+      return {
+        value: { plan, unattributed },
+        enqueue: {
+          jobs: plan.jobs,
+          ...(webhook ? { webhook } : {}),
+          ...(unattributed === undefined
+            ? {}
+            : { unattributed: { storeId: shop.id, orderId: facts.orderId, orderNumber: facts.orderNumber, reason: unattributed, at: now } }),
+          now,
+        },
+      };
+    },
   });
+  const jobs = planned.plan.jobs;
+  const skipped: PlanSkip[] = [...planned.plan.skipped];
+  const unattributed = planned.unattributed;
   if (!result.webhookIsNew) return { kind: 'duplicate_webhook' };
   if (cancelled && !facts.cancelled) {
     log.info({ orderNumber: facts.orderNumber }, 'order was cancelled before this delivery: no conversion is reported');

@@ -1,7 +1,7 @@
 import {
   compareDecimals,
   err,
-  historyOf,
+  enqueueAgainstHistory,
   ok,
   planPostbacks,
   type MoneyPair,
@@ -79,64 +79,70 @@ export async function takeRefund(
   const now = clock.now();
   if (webhook && (await store.hasProcessedWebhook(webhook.storeId, webhook.webhookId))) return { kind: 'duplicate_webhook' };
 
-  const prior = await store.listJobs({ storeId: shop.id, orderId: facts.orderId, limit: 500 });
-  const history = historyOf(prior);
-  const jobs: PostbackJobDraft[] = [];
-  const skipped: PlanSkip[] = [];
-  let decided = false;
-
   const refund = facts.refund;
-  if (refund) {
-    const offers = (await store.listOffers(shop.merchantId)).filter((o) => o.enabled && (o.postbacks.refund !== undefined || o.postbacks.cancel !== undefined));
-    for (const offer of offers) {
-      const conversion = conversionOf(prior, offer.id);
-      if (!conversion) continue;
-      const currency = currencyFor(offer, refund, conversion);
-      if (!currency.ok) {
-        // left to the order paths, which know the order's currencies
-        skipped.push({ offerId: offer.id, event: 'refund', reason: currency.reason });
-        continue;
+  const offers = refund
+    ? (await store.listOffers(shop.merchantId)).filter((o) => o.enabled && (o.postbacks.refund !== undefined || o.postbacks.cancel !== undefined))
+    : [];
+  // planned against the order's outbox history, and stored only if that is still its history
+  const { result, value: planned } = await enqueueAgainstHistory(store, {
+    storeId: shop.id,
+    orderId: facts.orderId,
+    plan: (history, prior) => {
+      const jobs: PostbackJobDraft[] = [];
+      const skipped: PlanSkip[] = [];
+      let decided = false;
+      if (refund) {
+        for (const offer of offers) {
+          const conversion = conversionOf(prior, offer.id);
+          if (!conversion) continue;
+          const currency = currencyFor(offer, refund, conversion);
+          if (!currency.ok) {
+            // left to the order paths, which know the order's currencies
+            skipped.push({ offerId: offer.id, event: 'refund', reason: currency.reason });
+            continue;
+          }
+          decided = true;
+          const amounts = refund.composition ?? {
+            subtotal: refund.refund.amount,
+            total: refund.refund.amount,
+            tax: { shop: '0.00', presentment: '0.00' },
+            shipping: { shop: '0.00', presentment: '0.00' },
+            discounts: { shop: '0.00', presentment: '0.00' },
+          };
+          const order: Order = {
+            platform: 'shopify',
+            merchantId: shop.merchantId,
+            storeId: shop.id,
+            storeDomain: shop.domain,
+            orderId: facts.orderId,
+            orderNumber: conversion.orderNumber,
+            status: 'refund',
+            // the refund alone: no conversion is planned from it, only its reversal against the history
+            paid: false,
+            cancelled: false,
+            fullyRefunded: false,
+            test: conversion.test,
+            source: 'unknown',
+            currency: currency.value,
+            amounts,
+            refunds: [refund.refund],
+            coupons: [],
+            createdAt: refund.refund.createdAt ?? now.toISOString(),
+            idCandidates: [],
+          };
+          const plan = planPostbacks({ order, offers: [offer], now, history });
+          skipped.push(...plan.skipped);
+          for (const job of plan.jobs) {
+            // nothing of the offer's basis came back (a shipping refund for a subtotal offer)
+            if (compareDecimals(job.amount, '0') <= 0) skipped.push({ offerId: offer.id, event: job.event, reason: `${job.eventKey}: the refund returns none of the offer's amount basis` });
+            else jobs.push(job);
+          }
+        }
       }
-      decided = true;
-      const amounts = refund.composition ?? {
-        subtotal: refund.refund.amount,
-        total: refund.refund.amount,
-        tax: { shop: '0.00', presentment: '0.00' },
-        shipping: { shop: '0.00', presentment: '0.00' },
-        discounts: { shop: '0.00', presentment: '0.00' },
-      };
-      const order: Order = {
-        platform: 'shopify',
-        merchantId: shop.merchantId,
-        storeId: shop.id,
-        storeDomain: shop.domain,
-        orderId: facts.orderId,
-        orderNumber: conversion.orderNumber,
-        status: 'refund',
-        // the refund alone: no conversion is planned from it, only its reversal against the history
-        paid: false,
-        cancelled: false,
-        fullyRefunded: false,
-        test: conversion.test,
-        source: 'unknown',
-        currency: currency.value,
-        amounts,
-        refunds: [refund.refund],
-        coupons: [],
-        createdAt: refund.refund.createdAt ?? now.toISOString(),
-        idCandidates: [],
-      };
-      const plan = planPostbacks({ order, offers: [offer], now, history });
-      skipped.push(...plan.skipped);
-      for (const job of plan.jobs) {
-        // nothing of the offer's basis came back (a shipping refund for a subtotal offer)
-        if (compareDecimals(job.amount, '0') <= 0) skipped.push({ offerId: offer.id, event: job.event, reason: `${job.eventKey}: the refund returns none of the offer's amount basis` });
-        else jobs.push(job);
-      }
-    }
-  }
-
-  const result = await store.enqueue({ jobs, ...(webhook ? { webhook } : {}), now });
+      return { value: { jobs, skipped, decided }, enqueue: { jobs, ...(webhook ? { webhook } : {}), now } };
+    },
+  });
+  const { jobs, skipped, decided } = planned;
   if (!result.webhookIsNew) return { kind: 'duplicate_webhook' };
   if (decided) await store.enqueue({ jobs: [], webhook: { storeId: shop.id, webhookId: refundDecidedMarker(facts.orderId, facts.refundId) }, now });
 

@@ -1,4 +1,4 @@
-import { historyOf, planPostbacks, type Clock, type IdSource, type Logger, insertedConversion, rememberCustomerClick } from '@clickthread/core';
+import { enqueueAgainstHistory, historyOf, planPostbacks, type Clock, type IdSource, type Logger, insertedConversion, rememberCustomerClick } from '@clickthread/core';
 import type { Store } from '@clickthread/core/storage';
 import type { WooConnection } from '../connections/woo-connection.ts';
 import type { BridgeMetrics } from '../http/bridge-metrics.ts';
@@ -83,8 +83,8 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
         chain.candidates,
       );
       const orderId = order.orderId;
-      const history = historyOf(await store.listJobs({ storeId: connection.id, orderId, limit: 500 }));
-      const plan = planPostbacks({ order, offers, now, history });
+      const prior = await store.listJobs({ storeId: connection.id, orderId, limit: 500 });
+      const plan = planPostbacks({ order, offers, now, history: historyOf(prior) });
       // only a storefront order is ever put to wait: the others skip the read
       const storefront = storefrontSources.has(order.source);
       const wasPending = storefront && (await store.getPendingOrder(connection.id, orderId)) !== undefined;
@@ -114,24 +114,38 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
         return { kind: 'waiting_for_link', until };
       }
 
-      // an order reported before is not unattributed because its chain finds less today
-      const reported = history.some((h) => h.event === 'sale' || h.event === 'lead' || h.event === 'first_order');
-      const unattributed =
-        plan.unattributed && !reported
-          ? {
-              storeId: connection.id,
-              orderId,
-              orderNumber: order.orderNumber,
-              reason: chain.customerMapSkipped ? `${plan.unattributed.reason} [${chain.customerMapSkipped}]` : plan.unattributed.reason,
-              at: now,
-            }
-          : undefined;
-      const stored = await store.enqueue({ jobs: plan.jobs, ...(unattributed ? { unattributed } : {}), now });
-      const first = plan.jobs[0];
+      // planned against the order's outbox history, and stored only if that is still its history
+      const {
+        result: stored,
+        value: planned,
+        history,
+      } = await enqueueAgainstHistory(store, {
+        storeId: connection.id,
+        orderId,
+        jobs: prior,
+        plan: (known, jobs) => {
+          const again = jobs === prior ? plan : planPostbacks({ order, offers, now, history: known });
+          // an order reported before is not unattributed because its chain finds less today
+          const reported = known.some((h) => h.event === 'sale' || h.event === 'lead' || h.event === 'first_order');
+          const unattributed =
+            again.unattributed && !reported
+              ? {
+                  storeId: connection.id,
+                  orderId,
+                  orderNumber: order.orderNumber,
+                  reason: chain.customerMapSkipped ? `${again.unattributed.reason} [${chain.customerMapSkipped}]` : again.unattributed.reason,
+                  at: now,
+                }
+              : undefined;
+          return { value: { plan: again, unattributed }, enqueue: { jobs: again.jobs, ...(unattributed ? { unattributed } : {}), now } };
+        },
+      });
+      const { unattributed } = planned;
+      const first = planned.plan.jobs[0];
       const customerMap = await rememberCustomerClick(store, {
         merchantId: order.merchantId,
         customerId: order.customerId === undefined ? undefined : wooCustomerKey(connection.id, order.customerId),
-        job: insertedConversion(plan.jobs, history, stored),
+        job: insertedConversion(planned.plan.jobs, history, stored),
         candidates: order.idCandidates,
         offers,
         orderCreatedAt: order.createdAt,
@@ -140,7 +154,7 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
       });
       if (wasPending || trigger === 'grace_expired') await store.deletePendingOrder(connection.id, orderId);
 
-      const result = plan.jobs.length > 0 ? (stored.inserted > 0 ? 'enqueued' : 'duplicate') : unattributed ? 'unattributed' : 'nothing_to_send';
+      const result = planned.plan.jobs.length > 0 ? (stored.inserted > 0 ? 'enqueued' : 'duplicate') : unattributed ? 'unattributed' : 'nothing_to_send';
       metrics.orders.inc({ result, trigger });
       logger.info(
         {
@@ -149,7 +163,7 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
           paid: order.paid,
           inserted: stored.inserted,
           duplicates: stored.duplicates,
-          skipped: plan.skipped.map((s) => `${s.offerId}${s.event ? `/${s.event}` : ''}: ${s.reason}`),
+          skipped: planned.plan.skipped.map((s) => `${s.offerId}${s.event ? `/${s.event}` : ''}: ${s.reason}`),
           idSource: first?.idSource ?? null,
           customerMap,
           ...(unattributed ? { unattributed: unattributed.reason } : {}),
@@ -160,7 +174,7 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
         kind: 'planned',
         inserted: stored.inserted,
         duplicates: stored.duplicates,
-        skipped: plan.skipped.length,
+        skipped: planned.plan.skipped.length,
         unattributed: unattributed?.reason ?? null,
         idSource: first?.idSource ?? null,
       };
