@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { webhookPaths } from '../../shopify-app/src/webhooks/webhook-routes.ts';
 import type { PostbackJobDraft } from '@clickthread/core';
 import { buildOrderPayload, buildRefundPayload, captureAttribute, draftOrderSample, moneySet, type Json, type JsonObject } from './order-payload-builder.ts';
-import type { Store } from '@clickthread/core/storage';
+import { sideBySideGate } from '../support/side-by-side-gate.ts';
 import { apiSecret, shopDomain, startHarness, webhookHmac, type Harness } from './shopify-harness.ts';
 
 let h: Harness;
@@ -452,40 +452,6 @@ describe('HMAC: every route refuses what Shopify did not sign', () => {
     expect(res.status).toBe(400);
   });
 });
-
-/**
- * Holds the app's next `count` enqueues that store jobs until all of them are waiting (or a second
- * has passed), then lets them go together: deliveries of one order that planned side by side, each
- * against the history the other has not changed yet.
- */
-function sideBySideGate() {
-  let armed = 0;
-  const waiting: Array<() => void> = [];
-  const releaseAll = () => {
-    for (const release of waiting.splice(0)) release();
-  };
-  return {
-    arm(count: number) {
-      armed = count;
-    },
-    wrap(store: Store): Store {
-      return {
-        ...store,
-        enqueue: async (input) => {
-          if (armed > 0 && input.jobs.length > 0) {
-            armed -= 1;
-            await new Promise<void>((resolve) => {
-              waiting.push(resolve);
-              if (armed === 0) releaseAll();
-              else setTimeout(releaseAll, 1_000);
-            });
-          }
-          return store.enqueue(input);
-        },
-      };
-    },
-  };
-}
 
 describe('deliveries of one order side by side', () => {
   const gate = sideBySideGate();

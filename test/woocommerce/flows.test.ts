@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PostbackJobDraft } from '@clickthread/core';
 import { transactionIdMetaKey } from '@clickthread/woocommerce-bridge';
 import { wooOrderAt, type FakeWoo, type WooOrderJson } from '@clickthread/woocommerce-bridge/testing';
+import { createBridgeMetrics, wooOrderSchema } from '@clickthread/woocommerce-bridge';
+import { createOrderProcessor } from '../../woocommerce-bridge/src/orders/process-order.ts';
+import { sideBySideGate } from '../support/side-by-side-gate.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { newVisitor, reportClick, reportOrder } from './support/storefront.ts';
 
@@ -206,6 +209,25 @@ describe('order lifecycles', () => {
     await h.runWorker();
     expect(events()).toEqual(['sale 50 39.98 abc', 'refund 50 9.98 abc', 'cancel 50 30.00 abc']);
     expect((await h.store.listJobs({ orderId: '50' })).map((j) => j.eventKey).toSorted()).toEqual(['cancel', `refund:${refund}`, 'sale']);
+  });
+
+  it('a cancellation and a refund of one order processed side by side never reverse more than the sale together', async () => {
+    await woo.addOrder(order({ id: 58, status: 'processing' }));
+    expect((await h.store.listJobs({ orderId: '58' })).map((j) => j.eventKey)).toEqual(['sale']);
+    // a webhook with one state of the order and a reconciliation pass with another, both planned
+    // against the sale alone: without the guard, 39.98 cancelled plus 9.98 refunded
+    const gate = sideBySideGate();
+    const processor = createOrderProcessor({ store: gate.wrap(h.store), clock: h.clock, logger: h.logger, metrics: createBridgeMetrics(), linkGraceMs: h.config.linkGraceMs });
+    const connection = await h.connection(connectionId);
+    const cancelledState = wooOrderSchema.parse(order({ id: 58, status: 'cancelled' }));
+    const refundedState = wooOrderSchema.parse(order({ id: 58, status: 'processing', refunds: [{ id: 901, reason: '', total: '-9.98' }] }));
+    gate.arm(2);
+    await Promise.all([
+      processor.process({ connection, order: cancelledState, trigger: 'webhook' }),
+      processor.process({ connection, order: refundedState, trigger: 'reconcile' }),
+    ]);
+    const reversed = (await h.store.listJobs({ orderId: '58' })).filter((j) => j.event === 'refund' || j.event === 'cancel');
+    expect(reversed.map((j) => Number(j.amount)).reduce((a, b) => a + b, 0)).toBeCloseTo(39.98, 2);
   });
 
   it('a cancellation that carries its refund (both in one delivery) sends one cancel, never the refund besides', async () => {
