@@ -521,6 +521,61 @@ describe('the ID resolution chain, one source at a time', () => {
   });
 });
 
+describe('first order (registered customers)', () => {
+  const firstOrderOffer = async () => {
+    const url = `${h.tracker.url}/postback?tid={transaction_id}&amount={amount}&order={order_id}&event={event}&cur={currency}`;
+    await h.saveOffer({ postbacks: { sale: { url }, first_order: { url } } });
+  };
+  const eventKeys = async (orderId: number) => (await h.store.listJobs({ orderId: String(orderId) })).map((j) => j.eventKey).toSorted();
+  const customerListings = () => woo.orderListings.filter((l) => l['customer'] !== undefined);
+
+  beforeEach(firstOrderOffer);
+
+  it("a registered customer's first placed order sends first_order besides the sale; their next order only the sale", async () => {
+    await woo.addOrder(order({ id: 81, status: 'processing', customer_id: 21 }));
+    h.clock.advance(60_000);
+    await woo.addOrder(order({ id: 82, status: 'processing', customer_id: 21 }));
+    expect(await eventKeys(81)).toEqual(['first_order', 'sale']);
+    expect(await eventKeys(82)).toEqual(['sale']);
+    // the store was asked for the customer's earliest placed order, nothing more
+    expect(customerListings().at(-1)).toMatchObject({ customer: '21', status: 'processing,completed,on-hold,refunded', orderby: 'date', order: 'asc', per_page: '1' });
+    await h.runWorker();
+    // the first-order postback carries its own order reference, so a network that dedupes by order id keeps both
+    expect(events().toSorted()).toEqual(['first_order 81:first_order 39.98 abc', 'sale 81 39.98 abc', 'sale 82 39.98 abc']);
+  });
+
+  it('an earlier order that never became a purchase does not count; one refunded since does', async () => {
+    await woo.addOrder(order({ id: 83, status: 'cancelled', customer_id: 22 }));
+    await woo.addOrder(order({ id: 84, status: 'refunded', customer_id: 23 }));
+    h.clock.advance(60_000);
+    await woo.addOrder(order({ id: 85, status: 'processing', customer_id: 22 }));
+    await woo.addOrder(order({ id: 86, status: 'processing', customer_id: 23 }));
+    expect(await eventKeys(85)).toEqual(['first_order', 'sale']);
+    expect(await eventKeys(86)).toEqual(['sale']);
+  });
+
+  it('asks once per order: later deliveries, the write-back echo included, ask nothing', async () => {
+    await woo.addOrder(order({ id: 87, status: 'processing', customer_id: 24 }));
+    expect(customerListings()).toHaveLength(1);
+    await h.runWorker();
+    await woo.updateOrder(87, { status: 'completed' });
+    expect(customerListings()).toHaveLength(1);
+    expect(await eventKeys(87)).toEqual(['first_order', 'sale']);
+  });
+
+  it('a guest order asks nothing; a store that cannot answer costs the first-order postback, never the sale', async () => {
+    await woo.addOrder(order({ id: 88, status: 'processing', customer_id: 0 }));
+    expect(customerListings()).toHaveLength(0);
+    expect(await eventKeys(88)).toEqual(['sale']);
+    woo.beforeOrderListing = () => {
+      throw new Error('the store is down');
+    };
+    await woo.addOrder(order({ id: 89, status: 'processing', customer_id: 25 }));
+    expect(await eventKeys(89)).toEqual(['sale']);
+    expect(h.logger.entries.some((e) => e.level === 'warn' && e.msg?.startsWith('first order not known'))).toBe(true);
+  });
+});
+
 describe('several domains of one merchant', () => {
   it('a click caught on one store is found for an order placed on a sibling store', async () => {
     await h.connect(woo, { idMetaKeys: [] });

@@ -8,9 +8,9 @@ import { createBridgeConnectionsAdapter } from './admin/connections-adapter.ts';
 import type { BridgeConfig } from './config/bridge-config.ts';
 import { createSecretBox } from './config/secret-box.ts';
 import { createCaptureRouter } from './capture/capture-routes.ts';
-import { createConnectionService, type ConnectionService } from './connections/connection-service.ts';
+import { createConnectionService, describeFailure, type ConnectionService } from './connections/connection-service.ts';
 import { createBridgeMetrics, type BridgeMetrics } from './http/bridge-metrics.ts';
-import { createOrderProcessor, type OrderProcessor } from './orders/process-order.ts';
+import { createOrderProcessor, placedOrderStatuses, type FirstOrderCheck, type OrderProcessor } from './orders/process-order.ts';
 import { createReconciler, type Reconciler } from './reconcile/reconciler.ts';
 import { defaultWooRestApiFactory, type WooRestApiFactory } from './rest/woo-rest-api.ts';
 import { createWebhookRouter } from './webhooks/webhook-route.ts';
@@ -82,7 +82,17 @@ export function createBridge(options: CreateBridgeOptions): Bridge {
     ...(options.newConnectionId ? { newConnectionId: options.newConnectionId } : {}),
     ...(options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {}),
   });
-  const processor = createOrderProcessor({ store, clock, logger, metrics, linkGraceMs: config.linkGraceMs });
+  // first order: the customer's earliest placed order in the store's own list is this one
+  const firstOrder: FirstOrderCheck = async (connection, customerId, orderId) => {
+    const client = connections.clientFor(connection);
+    if (!client.ok) return new Error(client.reason);
+    const earliest = await client.value.earliestOrderIds(customerId, placedOrderStatuses, 1);
+    if (!earliest.ok) return new Error(describeFailure(earliest.reason));
+    const first = earliest.value[0];
+    // the order itself is placed, so the list holds at least it; an empty one says nothing
+    return first === undefined ? new Error(`the store lists no placed order of customer ${customerId}`) : first === orderId;
+  };
+  const processor = createOrderProcessor({ store, clock, logger, metrics, linkGraceMs: config.linkGraceMs, firstOrder });
   const reconciler = createReconciler({
     store,
     clock,

@@ -45,6 +45,19 @@ export interface OrderProcessor {
 
 /** Orders placed by a shopper on the storefront: only these ever get an order-received report. */
 const storefrontSources: ReadonlySet<string> = new Set(['checkout', 'store-api']);
+const conversionEvents: ReadonlySet<string> = new Set(['sale', 'lead', 'first_order']);
+
+/**
+ * Whether this order is the registered customer's first (the store's own order list, over REST):
+ * `false` when an earlier order of theirs was placed, an Error when the store could not tell.
+ */
+export type FirstOrderCheck = (connection: WooConnection, customerId: number, orderId: number) => Promise<boolean | Error>;
+
+/**
+ * Orders that count as placed for "first order": paid, or paid and since refunded (the customer
+ * did buy). Pending, failed, cancelled and draft orders never happened as purchases.
+ */
+export const placedOrderStatuses: readonly string[] = ['processing', 'completed', 'on-hold', 'refunded'];
 
 export interface OrderProcessorDeps {
   readonly store: Store;
@@ -52,6 +65,8 @@ export interface OrderProcessorDeps {
   readonly logger: Logger;
   readonly metrics: BridgeMetrics;
   readonly linkGraceMs: number;
+  /** Asked only for a paid order of a registered customer, when an enabled offer has a first-order postback. */
+  readonly firstOrder?: FirstOrderCheck;
 }
 
 /**
@@ -77,13 +92,29 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
         idMetaKeys: connection.settings.idMetaKeys,
         offers,
       });
-      const order = mapWooOrder(
+      let order = mapWooOrder(
         raw,
         { merchantId: connection.merchantId, storeId: connection.id, storeDomain: connection.domain, testSources: connection.settings.testSources },
         chain.candidates,
       );
       const orderId = order.orderId;
       const prior = await store.listJobs({ storeId: connection.id, orderId, limit: 500 });
+      // First order: asked once, when the order is converted for the first time (a later delivery,
+      // the bridge's own write-back echo included, finds its conversions and asks nothing).
+      const asksFirstOrder =
+        deps.firstOrder !== undefined &&
+        raw.customer_id > 0 &&
+        order.paid &&
+        !order.cancelled &&
+        order.idCandidates.length > 0 &&
+        offers.some((o) => o.enabled && o.postbacks.first_order !== undefined) &&
+        !prior.some((j) => conversionEvents.has(j.event));
+      const firstOrder = asksFirstOrder ? await deps.firstOrder?.(connection, raw.customer_id, raw.id) : undefined;
+      if (firstOrder instanceof Error) {
+        logger.warn({ ...bound, err: firstOrder }, 'first order not known (the store did not answer): no first-order postback for this order');
+      } else if (firstOrder !== undefined) {
+        order = { ...order, firstOrder };
+      }
       const plan = planPostbacks({ order, offers, now, history: historyOf(prior) });
       // only a storefront order is ever put to wait: the others skip the read
       const storefront = storefrontSources.has(order.source);

@@ -74,6 +74,8 @@ export interface WooClient {
   checkAccess(): Promise<Result<void, WooApiFailure>>;
   getOrder(orderId: string): Promise<Result<WooOrder, WooApiFailure>>;
   listOrders(query: ListOrdersQuery): Promise<Result<OrdersPage, WooApiFailure>>;
+  /** The ids of a registered customer's earliest orders in these statuses, oldest first (at most `limit`). */
+  earliestOrderIds(customerId: number, statuses: readonly string[], limit: number): Promise<Result<number[], WooApiFailure>>;
   listWebhooks(): Promise<Result<WooWebhook[], WooApiFailure>>;
   createWebhook(input: { name: string; topic: string; deliveryUrl: string; secret: string }): Promise<Result<WooWebhook, WooApiFailure>>;
   updateWebhook(id: number, patch: { status?: 'active' | 'paused' | 'disabled'; secret?: string; name?: string }): Promise<Result<WooWebhook, WooApiFailure>>;
@@ -208,6 +210,15 @@ export function createWooClient(api: WooRestApi): WooClient {
         return { key: listingKey(item), order: err({ id, issues: formatZodIssues(parsed.error) }) };
       });
       return ok({ items, total: headerNumber(r.value.headers, 'x-wp-total') ?? null });
+    },
+    async earliestOrderIds(customerId, statuses, limit) {
+      const r = await call(() => api.get('orders', { customer: customerId, status: statuses.join(','), orderby: 'date', order: 'asc', per_page: limit, _fields: 'id' }));
+      if (!r.ok) return r;
+      const data: unknown = r.value.data;
+      if (!Array.isArray(data)) return err(invalid('the order list', ['is not an array']));
+      const ids = data.map((item: unknown) => (typeof item === 'object' && item !== null && 'id' in item ? item.id : undefined));
+      if (!ids.every((id): id is number => Number.isSafeInteger(id))) return err(invalid('the order list', ['holds an order without an integer id']));
+      return ok(ids);
     },
     async listWebhooks() {
       const all: WooWebhook[] = [];

@@ -37,6 +37,25 @@ describe('GET /orders in the fake store', () => {
     expect(ids(query)).toEqual(expected);
   });
 
+  it('filters by customer and by a list of statuses (any by default)', () => {
+    const placed = [
+      { ...order(1, '2026-01-01T10:00:00', '2026-01-01T10:00:00'), customer_id: 7, status: 'cancelled' },
+      { ...order(2, '2026-01-01T11:00:00', '2026-01-01T11:00:00'), customer_id: 7, status: 'completed' },
+      { ...order(3, '2026-01-01T12:00:00', '2026-01-01T12:00:00'), customer_id: 8, status: 'processing' },
+      { ...order(4, '2026-01-01T13:00:00', '2026-01-01T13:00:00'), customer_id: 0, status: 'processing' },
+    ];
+    const of = (query: string): number[] | string => {
+      const answer = queryOrdersLikeWoo(placed, new URLSearchParams(query));
+      return answer.ok ? answer.items.map((o) => o.id) : answer.message;
+    };
+    expect(of('customer=7&orderby=date&order=asc')).toEqual([1, 2]);
+    expect(of('customer=7&status=processing,completed&orderby=date&order=asc')).toEqual([2]);
+    expect(of('customer=0&orderby=id&order=asc')).toEqual([4]);
+    expect(of('status=any&orderby=id&order=asc')).toEqual([1, 2, 3, 4]);
+    expect(of('customer=-1')).toBe('Invalid parameter(s): customer');
+    expect(of('customer=x')).toBe('Invalid parameter(s): customer');
+  });
+
   it('counts every match in X-WP-Total, whatever the page', () => {
     expect(queryOrdersLikeWoo(orders, new URLSearchParams('per_page=3&page=2'))).toMatchObject({ ok: true, total: 4, totalPages: 2 });
     expect(queryOrdersLikeWoo(orders, new URLSearchParams('modified_after=2030-01-01T00:00:00'))).toMatchObject({ ok: true, total: 0, totalPages: 0 });

@@ -7,6 +7,8 @@
  * - `modified_after`/`modified_before`/`after`/`before` are strict (`WP_Date_Query`, not inclusive),
  *   on the `_gmt` columns when `dates_are_gmt` is true; dates are kept to the second;
  * - `exclude`/`include` are id lists; `offset`, when given, replaces `page`;
+ * - `customer` is a user id (0: guests); `status` a list of statuses without their `wc-` prefix,
+ *   `any` (the default) for all;
  * - `per_page` is 1..100, `page` ≥ 1; a bad parameter is a 400 `rest_invalid_param`;
  * - `X-WP-Total` counts every match, `X-WP-TotalPages` is that over `per_page`.
  * title and slug orderings are valid in Woo but not modelled here: the fake refuses them loudly.
@@ -14,6 +16,8 @@
 
 export interface ListableOrder {
   readonly id: number;
+  readonly customer_id?: number;
+  readonly status?: string;
   readonly date_created: string;
   readonly date_created_gmt: string;
   readonly date_modified: string;
@@ -88,6 +92,11 @@ export function queryOrdersLikeWoo<T extends ListableOrder>(orders: Iterable<T>,
   const exclude = new Set(idList(query.get('exclude')));
   const include = idList(query.get('include'));
   if (exclude.size > 0) filters.push((o) => !exclude.has(o.id));
+  const customer = intParam(query.get('customer'));
+  if (customer === null || (customer !== undefined && customer < 0)) return invalid('customer');
+  if (customer !== undefined) filters.push((o) => o.customer_id === customer);
+  const statuses = (query.get('status') ?? 'any').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (!statuses.includes('any')) filters.push((o) => o.status !== undefined && statuses.includes(o.status));
   if (include.length > 0) filters.push((o) => include.includes(o.id));
 
   const sign = direction === 'asc' ? 1 : -1;
