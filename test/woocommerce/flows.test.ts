@@ -521,14 +521,14 @@ describe('the ID resolution chain, one source at a time', () => {
   });
 });
 
-describe('first order (registered customers)', () => {
-  const firstOrderOffer = async () => {
-    const url = `${h.tracker.url}/postback?tid={transaction_id}&amount={amount}&order={order_id}&event={event}&cur={currency}`;
-    await h.saveOffer({ postbacks: { sale: { url }, first_order: { url } } });
-  };
-  const eventKeys = async (orderId: number) => (await h.store.listJobs({ orderId: String(orderId) })).map((j) => j.eventKey).toSorted();
-  const customerListings = () => woo.orderListings.filter((l) => l['customer'] !== undefined);
+const firstOrderOffer = async () => {
+  const url = `${h.tracker.url}/postback?tid={transaction_id}&amount={amount}&order={order_id}&event={event}&cur={currency}`;
+  await h.saveOffer({ postbacks: { sale: { url }, first_order: { url } } });
+};
+const eventKeys = async (orderId: number) => (await h.store.listJobs({ orderId: String(orderId) })).map((j) => j.eventKey).toSorted();
+const customerListings = () => woo.orderListings.filter((l) => l['customer'] !== undefined);
 
+describe('first order (registered customers)', () => {
   beforeEach(firstOrderOffer);
 
   it("a registered customer's first placed order sends first_order besides the sale; their next order only the sale", async () => {
