@@ -195,6 +195,45 @@ function acceptTags(): void {
 
 const tagCalls = () => gql.calls.filter((c) => c.query.includes('tagsAdd'));
 
+describe('first orders, for an app approved for protected customer data (SHOPIFY_PROTECTED_CUSTOMER_DATA)', () => {
+  let approved: Harness;
+  beforeEach(async () => {
+    approved = await startHarness({ graphqlFetch: gql.fetch, env: { SHOPIFY_PROTECTED_CUSTOMER_DATA: 'true', SCOPES: 'read_orders,write_orders,read_customers' } });
+    const url = `${approved.tracker.url}/first?tid={transaction_id}&order={order_id}`;
+    await approved.saveOffer({ postbacks: { sale: { url: `${approved.tracker.url}/sale?tid={transaction_id}&order={order_id}` }, first_order: { url } } });
+  });
+  afterEach(async () => {
+    await approved.close();
+  });
+
+  it("reports the customer's first order (their order count is 1) at the next reconciliation, besides the sale the webhook brought", async () => {
+    const order = buildOrderPayload({ note_attributes: [captureAttribute({ id: 'tx-first' })] });
+    await approved.webhook(webhookPaths.ordersPaid, 'orders/paid', order);
+    // the webhook body says nothing of the customer's other orders
+    expect((await approved.jobs(String(order['id']))).map((j) => j.eventKey)).toEqual(['sale']);
+    serveOrders([
+      graphqlOrderNode(order['id'] ?? null, { customAttributes: [clickAttribute('tx-first')], customer: { legacyResourceId: '5101', numberOfOrders: '1' } }),
+      graphqlOrderNode(7302, { customAttributes: [clickAttribute('tx-second')], customer: { legacyResourceId: '5102', numberOfOrders: '4' } }),
+    ]);
+    const [report] = await approved.handle.reconciler.runOnce();
+    expect(report).toMatchObject({ failures: [] });
+    expect(gql.calls.at(-1)?.query).toContain('customer { legacyResourceId numberOfOrders }');
+    expect((await approved.jobs(String(order['id']))).map((j) => j.eventKey).toSorted()).toEqual(['first_order', 'sale']);
+    expect((await approved.jobs('7302')).map((j) => j.eventKey)).toEqual(['sale']);
+    await approved.handle.reconciler.runOnce();
+    expect(await approved.jobs(String(order['id']))).toHaveLength(2);
+  });
+});
+
+describe('without that approval', () => {
+  it('never asks for the customer (the whole query would fail), so no first order is known', async () => {
+    serveOrders([graphqlOrderNode(7401, { customAttributes: [clickAttribute('tx-plain')] })]);
+    await h.handle.reconciler.runOnce();
+    expect(gql.calls.at(-1)?.query).not.toContain('customer {');
+    expect(gql.calls.at(-1)?.query).not.toContain('numberOfOrders');
+  });
+});
+
 describe('write-back: what became of each event\'s postbacks as order tags (GraphQL tagsAdd + tagsRemove, from the worker\'s onSettled)', () => {
   it('a postback the network accepted tags the order clickthread:sale:sent, in one request that also removes what is not true', async () => {
     acceptTags();

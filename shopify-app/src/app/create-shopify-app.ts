@@ -135,6 +135,7 @@ export function createShopifyApp(options: CreateShopifyAppOptions): ShopifyAppHa
     apiVersion: config.apiVersion,
     lookbackMs: config.reconcileLookbackMs,
     intervalMs: config.reconcileIntervalMs,
+    protectedCustomerData: config.protectedCustomerData,
   });
 
   const tagOrder = createOrderTagger({ store, graphql, logger });

@@ -50,7 +50,7 @@ describe('loadShopifyConfig', () => {
       SHOPIFY_RECONCILE_INTERVAL_MINUTES: '0',
       SHOPIFY_WRITE_BACK: 'false',
     });
-    expect(config).toMatchObject({ scopes: ['read_orders', 'write_orders'], apiVersion: '2026-04', port: 8081, reconcileIntervalMs: 0, writeBack: false });
+    expect(config).toMatchObject({ scopes: ['read_orders', 'write_orders'], apiVersion: '2026-04', port: 8081, reconcileIntervalMs: 0, writeBack: false, protectedCustomerData: false });
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/test');
   });
 
@@ -75,6 +75,15 @@ describe('loadShopifyConfig', () => {
       'PORT: must be at most 65535',
       'SHOPIFY_WRITE_BACK: must be true or false',
     ]);
+  });
+
+  it('protected customer data needs read_customers in the scopes', () => {
+    expect(problems({ ...valid, SHOPIFY_PROTECTED_CUSTOMER_DATA: 'true' })).toEqual([
+      "SHOPIFY_PROTECTED_CUSTOMER_DATA: needs read_customers in SCOPES (and Shopify's approval for protected customer data)",
+    ]);
+    expect(problems({ ...valid, SHOPIFY_PROTECTED_CUSTOMER_DATA: 'maybe' })).toEqual(['SHOPIFY_PROTECTED_CUSTOMER_DATA: must be true or false']);
+    const config = loadShopifyConfig({ ...valid, SHOPIFY_PROTECTED_CUSTOMER_DATA: 'true', SCOPES: 'read_orders,write_orders,read_customers' });
+    expect(config.protectedCustomerData).toBe(true);
   });
 
   it('treats empty values as unset', () => {

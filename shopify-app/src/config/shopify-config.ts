@@ -30,6 +30,12 @@ export interface ShopifyConfig {
   readonly reconcileLookbackMs: number;
   /** Whether settled postbacks are written back to the order as tags. */
   readonly writeBack: boolean;
+  /**
+   * The app is approved for protected customer data (and has read_customers): reconciliation asks
+   * for the customer and their order count, which lets it report first orders and use the customer
+   * map. Without the approval such a query fails whole, so it is off by default.
+   */
+  readonly protectedCustomerData: boolean;
   /** App proxy captures one shopper (shop + address) may make per minute. */
   readonly proxyCapturesPerMinute: number;
   /** Postbacks may go to loopback/private addresses (local testing only; main.ts logs it loudly). */
@@ -108,6 +114,7 @@ const envSchema = z.object({
     .refine((h) => h > 0 && h <= 24 * 60, 'must be between 0 and 1440 hours (Shopify keeps 60 days of orders readable)')
     .default(72),
   SHOPIFY_WRITE_BACK: booleanText.default(true),
+  SHOPIFY_PROTECTED_CUSTOMER_DATA: booleanText.default(false),
   SHOPIFY_PROXY_CAPTURES_PER_MINUTE: z
     .string()
     .regex(/^\d{1,6}$/, 'must be a whole number')
@@ -134,6 +141,11 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   CLICKTHREAD_LOG_LEVEL: z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` }).default('info'),
+}).superRefine((e, ctx) => {
+  // reported once every field reads: the customer is read through read_customers
+  if (e.SHOPIFY_PROTECTED_CUSTOMER_DATA && !e.SCOPES.includes('read_customers') && !e.SCOPES.includes('write_customers')) {
+    ctx.addIssue({ code: 'custom', path: ['SHOPIFY_PROTECTED_CUSTOMER_DATA'], message: 'needs read_customers in SCOPES (and Shopify\'s approval for protected customer data)' });
+  }
 });
 
 /** Validates the environment; every problem is reported at once in one ConfigError. */
@@ -160,6 +172,7 @@ export function loadShopifyConfig(env: Readonly<Record<string, string | undefine
     reconcileIntervalMs: e.SHOPIFY_RECONCILE_INTERVAL_MINUTES * 60_000,
     reconcileLookbackMs: e.SHOPIFY_RECONCILE_LOOKBACK_HOURS * 3_600_000,
     writeBack: e.SHOPIFY_WRITE_BACK,
+    protectedCustomerData: e.SHOPIFY_PROTECTED_CUSTOMER_DATA,
     proxyCapturesPerMinute: e.SHOPIFY_PROXY_CAPTURES_PER_MINUTE,
     allowPrivateTargets: e.CLICKTHREAD_ALLOW_PRIVATE_TARGETS,
     adminToken: e.CLICKTHREAD_ADMIN_TOKEN,

@@ -15,7 +15,7 @@ export interface OrderAttribute {
  */
 // the fields core's Order has too keep its types (and docs); the rest is what only a Shopify payload tells
 export interface ShopifyOrderFacts
-  extends Pick<Order, 'orderId' | 'orderNumber' | 'paid' | 'cancelled' | 'fullyRefunded' | 'test' | 'source' | 'currency' | 'amounts' | 'refunds' | 'coupons' | 'customerId' | 'createdAt'> {
+  extends Pick<Order, 'orderId' | 'orderNumber' | 'paid' | 'cancelled' | 'fullyRefunded' | 'test' | 'source' | 'currency' | 'amounts' | 'refunds' | 'coupons' | 'customerId' | 'createdAt' | 'firstOrder'> {
   readonly financialStatus: string;
   /** Refund ids whose shop amount had to stand in for an unknown conversion (see refundAmount). */
   readonly approximateRefunds: readonly string[];

@@ -69,6 +69,7 @@ export function toOrder(facts: ShopifyOrderFacts, shop: StoreConnection, candida
     refunds: facts.refunds,
     coupons: facts.coupons,
     ...(facts.customerId === undefined ? {} : { customerId: facts.customerId }),
+    ...(facts.firstOrder === undefined ? {} : { firstOrder: facts.firstOrder }),
     createdAt: facts.createdAt,
     idCandidates: candidates,
   };

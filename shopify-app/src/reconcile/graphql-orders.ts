@@ -6,13 +6,15 @@ import { shopifyId } from '../orders/shopify-payload.ts';
 /**
  * Recent orders through the GraphQL Admin API, mapped to the same facts a webhook body gives. The
  * query names only fields the ID chain and the amounts need; `cartToken` exists from API version
- * 2026-07 on, so it is asked for only there. `customer` is left out on purpose: it is protected
- * customer data, and asking for it without Shopify's approval fails the whole query (webhook bodies
- * simply leave it out), so reconciled orders use the chain without the customer link.
+ * 2026-07 on, so it is asked for only there. `customer` is protected customer data: asking for it
+ * without Shopify's approval fails the whole query (webhook bodies simply leave it out), so it is
+ * asked for only when the operator says the app is approved (SHOPIFY_PROTECTED_CUSTOMER_DATA). Then
+ * its `numberOfOrders` tells a first order (1: this one), which no webhook body says any more.
  */
 
-export function recentOrdersQuery(apiVersion: string): string {
+export function recentOrdersQuery(apiVersion: string, options: { readonly customer?: boolean } = {}): string {
   const cartToken = apiVersion >= '2026-07' ? '\n      cartToken' : '';
+  const customer = options.customer === true ? '\n      customer { legacyResourceId numberOfOrders }' : '';
   return `#graphql
 query ClickthreadRecentOrders($first: Int!, $after: String, $query: String!) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
@@ -27,7 +29,7 @@ query ClickthreadRecentOrders($first: Int!, $after: String, $query: String!) {
       sourceName
       displayFinancialStatus
       currencyCode
-      presentmentCurrencyCode${cartToken}
+      presentmentCurrencyCode${cartToken}${customer}
       customAttributes { key value }
       discountCodes
       customerJourneySummary { firstVisit { landingPage } }
@@ -67,7 +69,7 @@ export const graphqlOrderSchema = z.looseObject({
   cartToken: z.string().nullish(),
   customAttributes: z.array(z.looseObject({ key: z.string(), value: z.string().nullish() })).nullish(),
   discountCodes: z.array(z.string()).nullish(),
-  customer: z.looseObject({ legacyResourceId: shopifyId }).nullish(),
+  customer: z.looseObject({ legacyResourceId: shopifyId, numberOfOrders: z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).nullish() }).nullish(),
   customerJourneySummary: z
     .looseObject({
       firstVisit: z.looseObject({ landingPage: z.string().nullish() }).nullish(),
@@ -161,6 +163,9 @@ export function orderFactsFromGraphql(node: unknown): Result<ShopifyOrderFacts &
     approximateRefunds: [],
     coupons: (o.discountCodes ?? []).filter((c) => c !== ''),
     ...(o.customer ? { customerId: o.customer.legacyResourceId } : {}),
+    // the customer's order count, this order included: 1 is their first (a later order of theirs
+    // placed before this pass makes it 2, and the first order goes unreported)
+    ...(o.customer?.numberOfOrders === undefined || o.customer.numberOfOrders === null ? {} : { firstOrder: Number(o.customer.numberOfOrders) === 1 }),
     createdAt,
     updatedAt,
     attributes: (o.customAttributes ?? []).flatMap((a) => (a.value === null || a.value === undefined ? [] : [{ name: a.key, value: a.value }])),

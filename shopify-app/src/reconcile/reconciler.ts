@@ -50,12 +50,14 @@ export function createReconciler(deps: {
   readonly intervalMs: number;
   readonly pageSize?: number;
   readonly maxPages?: number;
+  /** Ask for the customer and their order count (needs Shopify's protected customer data approval). */
+  readonly protectedCustomerData?: boolean;
 }): Reconciler {
   const { store, clock, graphql } = deps;
   const logger = deps.logger.child({ component: 'shopify-reconcile' });
   const pageSize = deps.pageSize ?? 50;
   const maxPages = deps.maxPages ?? 40;
-  const query = recentOrdersQuery(deps.apiVersion);
+  const query = recentOrdersQuery(deps.apiVersion, { customer: deps.protectedCustomerData === true });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
 
