@@ -574,6 +574,17 @@ describe('first order (registered customers)', () => {
     expect(await eventKeys(89)).toEqual(['sale']);
     expect(h.logger.entries.some((e) => e.level === 'warn' && e.msg?.startsWith('first order not known'))).toBe(true);
   });
+
+  it('a store too slow to answer does not hold the webhook past the deadline: the sale is stored without a first order', async () => {
+    woo.beforeOrderListing = () => new Promise((resolve) => setTimeout(resolve, 2_500));
+    const started = performance.now();
+    await woo.addOrder(order({ id: 90, status: 'processing', customer_id: 26 }));
+    // the harness's deadline is 300 ms; the store would have answered after 2.5 s
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await eventKeys(90)).toEqual(['sale']);
+    const warning = h.logger.entries.find((e) => e.level === 'warn' && e.msg?.startsWith('first order not known'));
+    expect((warning?.obj as { err?: Error } | undefined)?.err?.message).toBe('the store did not say within 300 ms');
+  });
 });
 
 describe('several domains of one merchant', () => {

@@ -50,7 +50,15 @@ export interface CreateBridgeOptions {
   readonly newWebhookSecret?: () => string;
   /** The agency API and admin UI; without it the bridge serves webhooks, capture and health only. */
   readonly admin?: BridgeAdminOptions;
+  /** How long a webhook waits for the store to say whether an order is a first order (default 2 s). */
+  readonly firstOrderTimeoutMs?: number;
 }
+
+/**
+ * Woo gives up on a webhook delivery after a few seconds and disables a webhook that keeps failing:
+ * the first-order question (asked while the webhook waits) gets far less than the REST timeout.
+ */
+const defaultFirstOrderTimeoutMs = 2_000;
 
 export interface Bridge {
   readonly app: Application;
@@ -83,7 +91,8 @@ export function createBridge(options: CreateBridgeOptions): Bridge {
     ...(options.newWebhookSecret ? { newWebhookSecret: options.newWebhookSecret } : {}),
   });
   // first order: the customer's earliest placed order in the store's own list is this one
-  const firstOrder: FirstOrderCheck = async (connection, customerId, orderId) => {
+  const firstOrderTimeoutMs = options.firstOrderTimeoutMs ?? defaultFirstOrderTimeoutMs;
+  const askFirstOrder: FirstOrderCheck = async (connection, customerId, orderId) => {
     const client = connections.clientFor(connection);
     if (!client.ok) return new Error(client.reason);
     const earliest = await client.value.earliestOrderIds(customerId, placedOrderStatuses, 1);
@@ -91,6 +100,18 @@ export function createBridge(options: CreateBridgeOptions): Bridge {
     const first = earliest.value[0];
     // the order itself is placed, so the list holds at least it; an empty one says nothing
     return first === undefined ? new Error(`the store lists no placed order of customer ${customerId}`) : first === orderId;
+  };
+  const firstOrder: FirstOrderCheck = async (connection, customerId, orderId) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Error>((resolve) => {
+      timer = setTimeout(() => resolve(new Error(`the store did not say within ${firstOrderTimeoutMs} ms`)), firstOrderTimeoutMs);
+    });
+    try {
+      // the question may go on after the deadline; its answer (a value, never a rejection) is dropped
+      return await Promise.race([askFirstOrder(connection, customerId, orderId).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
   const processor = createOrderProcessor({ store, clock, logger, metrics, linkGraceMs: config.linkGraceMs, firstOrder });
   const reconciler = createReconciler({

@@ -82,7 +82,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     CLICKTHREAD_WOO_REST_TIMEOUT_MS: '5000',
     ...options.env,
   });
-  const bridge = createBridge({ config, store, clock, logger, ...(options.storeResolver ? { storeResolver: options.storeResolver } : {}) });
+  // the first-order question's deadline, short: a test that lets the store stall waits it out
+  const bridge = createBridge({ config, store, clock, logger, firstOrderTimeoutMs: 300, ...(options.storeResolver ? { storeResolver: options.storeResolver } : {}) });
   // the tracker is on loopback, which only an explicit setting allows
   const worker = createWorker({ store, clock, logger, ssrf: { allowPrivate: true }, onSettled: bridge.onSettled, timeoutMs: 5000 });
   server.serve(bridge.app);
