@@ -8,6 +8,7 @@ export { systemClock, ManualClock, type Clock } from './ports/clock.ts';
 export { createLogger, createMemoryLogger, redactedLogKeys, redactSecrets, type Logger } from './ports/logger.ts';
 export {
   postbackEvents,
+  isConversionEvent,
   type Order,
   type OrderAmounts,
   type OrderRefund,

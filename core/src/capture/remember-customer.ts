@@ -1,6 +1,6 @@
 import type { PostbackJobDraft, PriorPostback } from '../conversion/postback-job.ts';
 import type { Offer } from '../offers/offer-schema.ts';
-import type { IdCandidate } from '../orders/order.ts';
+import { isConversionEvent, type IdCandidate } from '../orders/order.ts';
 import type { EnqueueResult, Store } from '../storage/store.ts';
 import { decideCapture } from './capture-rules.ts';
 
@@ -12,8 +12,6 @@ import { decideCapture } from './capture-rules.ts';
  * older click back over a
  * newer one — and only through core's decideCapture, so a first-click offer keeps its first click.
  */
-
-const conversionEvents: ReadonlySet<string> = new Set(['sale', 'lead', 'first_order']);
 
 /**
  * The conversion job of `jobs` that this enqueue stored, when that can be told for certain: every
@@ -27,7 +25,7 @@ export function insertedConversion(
   const known = new Set(history.map((h) => h.idempotencyKey));
   const fresh = jobs.filter((j) => !known.has(j.idempotencyKey));
   if (fresh.length === 0 || stored.inserted !== fresh.length) return undefined;
-  return fresh.find((j) => conversionEvents.has(j.event) && j.idSource !== 'customer' && j.idSource !== 'manual');
+  return fresh.find((j) => isConversionEvent(j.event) && j.idSource !== 'customer' && j.idSource !== 'manual');
 }
 
 export type RememberOutcome = 'stored' | 'kept' | 'not_applicable';

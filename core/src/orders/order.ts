@@ -85,3 +85,10 @@ export interface Order {
 /** Events an offer can send a postback for. */
 export const postbackEvents = ['sale', 'lead', 'first_order', 'refund', 'cancel'] as const;
 export type PostbackEvent = (typeof postbackEvents)[number];
+
+/** The events that report a conversion (the others reverse one). */
+const conversionEventSet: ReadonlySet<string> = new Set<PostbackEvent>(['sale', 'lead', 'first_order']);
+
+export function isConversionEvent(event: string): boolean {
+  return conversionEventSet.has(event);
+}

@@ -1,4 +1,4 @@
-import { enqueueAgainstHistory, planPostbacks, type Clock, type IdCandidate, type Logger, type Order, type OrderRefund, type PlanSkip, insertedConversion, rememberCustomerClick } from '@clickthread/core';
+import { enqueueAgainstHistory, isConversionEvent, planPostbacks, type Clock, type IdCandidate, type Logger, type Order, type OrderRefund, type PlanSkip, insertedConversion, rememberCustomerClick } from '@clickthread/core';
 import type { Store, StoreConnection } from '@clickthread/core/storage';
 import type { ShopifyOrderFacts } from './order-facts.ts';
 import { resolveIdChain } from './resolve-id-chain.ts';
@@ -124,7 +124,7 @@ export async function takeOrder(
       const plan = planPostbacks({ order, offers, now, history: known });
       // an order reported before is not unattributed because its chain finds less today (its cart
       // registration is gone once it became this order)
-      const reported = known.some((h) => h.event === 'sale' || h.event === 'lead' || h.event === 'first_order');
+      const reported = known.some((h) => isConversionEvent(h.event));
       const unattributed = plan.unattributed && !reported ? `${plan.unattributed.reason} [${describeSource(facts)}; ${chain.report.join('; ')}]` : undefined;
       return {
         value: { plan, unattributed },

@@ -2,6 +2,7 @@ import {
   compareDecimals,
   err,
   enqueueAgainstHistory,
+  isConversionEvent,
   ok,
   planPostbacks,
   type MoneyPair,
@@ -33,11 +34,9 @@ export function refundFactsFromPayload(body: unknown): Result<RefundWebhookFacts
   return ok({ orderId: parsed.data.order_id, refundId: parsed.data.id, ...(facts.value ? { refund: facts.value } : {}) });
 }
 
-const conversionEvents: ReadonlySet<string> = new Set(['sale', 'first_order', 'lead']);
-
 /** The conversion an offer reported for the order (the sale first), unless the network refused it or it never went out. */
 function conversionOf(prior: readonly PostbackJob[], offerId: string): PostbackJob | undefined {
-  const reported = prior.filter((j) => j.offerId === offerId && conversionEvents.has(j.event) && j.status !== 'failed' && j.status !== 'dead');
+  const reported = prior.filter((j) => j.offerId === offerId && isConversionEvent(j.event) && j.status !== 'failed' && j.status !== 'dead');
   return reported.find((j) => j.event === 'sale') ?? reported.find((j) => j.event === 'first_order') ?? reported[0];
 }
 

@@ -1,4 +1,4 @@
-import { enqueueAgainstHistory, historyOf, planPostbacks, type Clock, type IdSource, type Logger, insertedConversion, rememberCustomerClick } from '@clickthread/core';
+import { enqueueAgainstHistory, historyOf, isConversionEvent, planPostbacks, type Clock, type IdSource, type Logger, insertedConversion, rememberCustomerClick } from '@clickthread/core';
 import type { Store } from '@clickthread/core/storage';
 import type { WooConnection } from '../connections/woo-connection.ts';
 import type { BridgeMetrics } from '../http/bridge-metrics.ts';
@@ -45,7 +45,6 @@ export interface OrderProcessor {
 
 /** Orders placed by a shopper on the storefront: only these ever get an order-received report. */
 const storefrontSources: ReadonlySet<string> = new Set(['checkout', 'store-api']);
-const conversionEvents: ReadonlySet<string> = new Set(['sale', 'lead', 'first_order']);
 
 /**
  * Whether this order is the registered customer's first (the store's own order list, over REST):
@@ -108,7 +107,7 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
         !order.cancelled &&
         order.idCandidates.length > 0 &&
         offers.some((o) => o.enabled && o.postbacks.first_order !== undefined) &&
-        !prior.some((j) => conversionEvents.has(j.event));
+        !prior.some((j) => isConversionEvent(j.event));
       const firstOrder = asksFirstOrder ? await deps.firstOrder?.(connection, raw.customer_id, raw.id) : undefined;
       if (firstOrder instanceof Error) {
         logger.warn({ ...bound, err: firstOrder }, 'first order not known (the store did not answer): no first-order postback for this order');
@@ -157,7 +156,7 @@ export function createOrderProcessor(deps: OrderProcessorDeps): OrderProcessor {
         plan: (known, jobs) => {
           const again = jobs === prior ? plan : planPostbacks({ order, offers, now, history: known });
           // an order reported before is not unattributed because its chain finds less today
-          const reported = known.some((h) => h.event === 'sale' || h.event === 'lead' || h.event === 'first_order');
+          const reported = known.some((h) => isConversionEvent(h.event));
           const unattributed =
             again.unattributed && !reported
               ? {
