@@ -295,13 +295,22 @@ function storeFromRow(row: Selectable<Database['stores']>): StoreConnection {
   };
 }
 
+/**
+ * A status as a literal, so SQLite's planner can use the partial index of that status (see
+ * migrations.ts); only the known statuses are ever written into SQL.
+ */
+function statusLiteral(status: JobStatus) {
+  if (!(jobStatuses as readonly string[]).includes(status)) throw new InvariantError(`unknown job status ${JSON.stringify(status)}`);
+  return sql.lit(status);
+}
+
 function jobQuery(trx: Kysely<Database>, filter: JobFilter) {
   let q = trx.selectFrom('jobs').selectAll();
   if (filter.merchantId !== undefined) q = q.where('merchant_id', '=', filter.merchantId);
   if (filter.storeId !== undefined) q = q.where('store_id', '=', filter.storeId);
   if (filter.offerId !== undefined) q = q.where('offer_id', '=', filter.offerId);
   if (filter.orderId !== undefined) q = q.where('order_id', '=', filter.orderId);
-  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+  if (filter.status !== undefined) q = q.where('status', '=', statusLiteral(filter.status));
   if (filter.createdFrom !== undefined) q = q.where('created_at', '>=', iso(filter.createdFrom));
   if (filter.createdTo !== undefined) q = q.where('created_at', '<=', iso(filter.createdTo));
   if (filter.before !== undefined) q = q.where('id', '<', jobIdNumber(filter.before) ?? 0);
@@ -682,7 +691,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       .selectFrom('jobs as w')
       .leftJoin('jobs as d', 'd.idempotency_key', 'w.depends_on')
       .select(['w.id as id', 'd.status as dependencyStatus', 'd.next_attempt_at as dependencyNext', 'd.lease_until as dependencyLease'])
-      .where('w.status', '=', 'pending')
+      .where('w.status', '=', sql.lit('pending'))
       .where('w.depends_on', 'is not', null)
       .where('w.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.status', 'is', null), eb('d.status', '!=', 'succeeded')]))
@@ -1114,9 +1123,9 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             let ids = q.selectFrom('jobs').select('id');
             ids =
               kind === 'expired'
-                ? ids.where('status', '=', 'in_flight').where('lease_until', '<=', now).orderBy('lease_until')
+                ? ids.where('status', '=', sql.lit('in_flight')).where('lease_until', '<=', now).orderBy('lease_until')
                 : ids
-                    .where('status', '=', 'pending')
+                    .where('status', '=', sql.lit('pending'))
                     .where('next_attempt_at', '<=', now)
                     // a dependent goes out only after the job it waits for succeeded (resolveWaiting
                     // moved the others out of the due range; this holds even if one slipped in)
@@ -1300,7 +1309,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             const filter = input.filter ?? {};
             const status = filter.status ?? 'dead';
             if (!replayable.includes(status)) return 0;
-            q = q.where('status', '=', status);
+            q = q.where('status', '=', statusLiteral(status));
             if (filter.merchantId !== undefined) q = q.where('merchant_id', '=', filter.merchantId);
             if (filter.storeId !== undefined) q = q.where('store_id', '=', filter.storeId);
             if (filter.offerId !== undefined) q = q.where('offer_id', '=', filter.offerId);

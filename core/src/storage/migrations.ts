@@ -216,12 +216,33 @@ function pendingOrdersAndStoreCaptures(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * The claim, lease and waiting indexes hold only the rows they serve. A claim moves a job from the
+ * due index to the lease index and a settle takes it out of both, where full indexes on
+ * (status, …) rewrote both entries of every job twice; and they stay the size of the backlog, not
+ * of the history (settled jobs are nearly every row). Failed and dead jobs, the admin's lists and
+ * replays, get a small index of their own. Queries name the status as a literal (a bound parameter
+ * would not prove the index's condition to SQLite's planner).
+ */
+const partialJobIndexes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.dropIndex('jobs_due').execute();
+    await db.schema.dropIndex('jobs_lease').execute();
+    await db.schema.dropIndex('jobs_waiting').execute();
+    await sql`create index jobs_due on jobs (next_attempt_at, id) where status = 'pending'`.execute(db);
+    await sql`create index jobs_lease on jobs (lease_until, id) where status = 'in_flight'`.execute(db);
+    await sql`create index jobs_waiting on jobs (next_attempt_at, id) where status = 'pending' and depends_on is not null`.execute(db);
+    await sql`create index jobs_unsent on jobs (status, id) where status in ('failed', 'dead')`.execute(db);
+  },
+};
+
 export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial': initialSchema(dialect),
     '0002_claim_indexes_with_id': claimIndexesWithId,
     '0003_job_dependencies': jobDependencies,
     '0004_pending_orders_and_store_captures': pendingOrdersAndStoreCaptures(dialect),
+    '0005_partial_job_indexes': partialJobIndexes,
   };
 }
 
