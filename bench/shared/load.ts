@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
@@ -69,12 +70,20 @@ export async function saturate(options: {
 
 export interface PacedResult {
   readonly rate: number;
+  /** Requests sent, warm-up included (each a distinct order: the integrity check counts them). */
   readonly sent: number;
   readonly ok: number;
   readonly failed: number;
+  /** Latencies of the timed part only (after the warm-up). */
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /**
+   * The load generator's own event-loop delay, p99 (ms) over the timed part: a request due while
+   * this process was stalled leaves late and is counted from its schedule, so this is the floor
+   * under any p99 measured here (the machine's and the generator's jitter, not the server's).
+   */
+  readonly generatorDelayP99Ms: number;
 }
 
 export function percentile(sorted: Float64Array, p: number): number {
@@ -88,6 +97,9 @@ export function percentile(sorted: Float64Array, p: number): number {
  * not earlier ones have been answered, and each latency is measured from its scheduled time, so a
  * stalled server shows up in the figures instead of silently slowing the load (no coordinated
  * omission; autocannon's per-second rate limit sends bursts, which is why this is not autocannon).
+ * Every request is built (and signed) before the clock starts, so the generator only sends; the
+ * first `warmupSeconds` run at the same rate and are not counted: a cold pool opening its
+ * connections while the schedule runs showed tens of ms of p99 against the bare server itself.
  */
 export async function pacedLatency(options: {
   url: string;
@@ -96,21 +108,26 @@ export async function pacedLatency(options: {
   seconds: number;
   makeRequest: RequestMaker;
   firstSequence?: number;
+  warmupSeconds?: number;
 }): Promise<PacedResult> {
   const pool = new Pool(options.url, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
-  const total = Math.max(1, Math.round(options.rate * options.seconds));
+  const warm = Math.round(options.rate * (options.warmupSeconds ?? 1));
+  const total = warm + Math.max(1, Math.round(options.rate * options.seconds));
+  const first = options.firstSequence ?? 0;
+  const requests = Array.from({ length: total }, (_, i) => options.makeRequest(first + i));
   const latencies = new Float64Array(total);
   let ok = 0;
   let failed = 0;
   const pending: Array<Promise<void>> = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const start = performance.now() + 20;
-  const first = options.firstSequence ?? 0;
   try {
     for (let i = 0; i < total; i += 1) {
+      if (i === warm) loopDelay.enable();
       const due = start + (i * 1000) / options.rate;
       const wait = due - performance.now();
       if (wait >= 1) await sleep(wait);
-      const { body, headers } = options.makeRequest(first + i);
+      const { body, headers } = requests[i] ?? options.makeRequest(first + i);
       // timers wake up to a millisecond early or late: a late request counts from its schedule (the
       // wait is the server's to answer for), an early one from when it left (never below zero)
       const from = Math.min(due, performance.now());
@@ -131,9 +148,10 @@ export async function pacedLatency(options: {
     }
     await Promise.all(pending);
   } finally {
+    loopDelay.disable();
     await pool.close();
   }
-  const sorted = latencies.toSorted();
+  const sorted = latencies.subarray(warm).toSorted();
   return {
     rate: options.rate,
     sent: total,
@@ -142,5 +160,6 @@ export async function pacedLatency(options: {
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    generatorDelayP99Ms: loopDelay.percentile(99) / 1e6,
   };
 }
