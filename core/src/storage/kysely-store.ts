@@ -73,6 +73,8 @@ const maxListLimit = 10_000;
 const insertChunk = 200;
 /** Jobs per settle statement group (about 15 parameters each). */
 const settleChunk = 200;
+/** The longest run of one settle statement (a power of two: see SettleStatements). */
+const settleRun = 128;
 /** Enqueue calls per group transaction: bounds how long one transaction holds the connection. */
 const maxEnqueueGroup = 256;
 
@@ -218,11 +220,6 @@ const databases = new WeakMap<Store, StoreDatabase>();
 /** The Kysely instance of a Store made by createKyselyStore; undefined for any other Store. */
 export function storeDatabaseOf(store: Store): StoreDatabase | undefined {
   return databases.get(store);
-}
-
-/** A column of the settle VALUES list; PostgreSQL types VALUES parameters as text, so non-text columns are cast. */
-function valuesColumn(dialect: SqlDialect, column: string, type: string) {
-  return dialect === 'postgres' ? sql.raw(`v.${column}::${type}`) : sql.raw(`v.${column}`);
 }
 
 /** Runs `work` in the transaction `q` already is, or in a new one. */
@@ -478,6 +475,71 @@ class EnqueueStatements {
   }
 }
 
+const attemptColumns = [
+  'job_id', 'attempt', 'started_at', 'latency_ms', 'request_url', 'status', 'response_headers', 'response_body', 'outcome', 'error_class', 'detail',
+] as const satisfies ReadonlyArray<keyof ReturnType<typeof attemptRow>>;
+
+/**
+ * A settle group's two writes as SQL text, made once per size: building them with Kysely cost
+ * more than running them. Groups are cut into power-of-two runs (37 jobs: 32 + 4 + 1), so a
+ * worker's groups of every size share a handful of texts and SQLite's statement cache keeps them
+ * prepared instead of filling up with one text per size.
+ */
+class SettleStatements {
+  readonly #dialect: SqlDialect;
+  readonly #updates = new Map<number, string>();
+  readonly #attemptInserts = new Map<number, string>();
+  constructor(dialect: SqlDialect) {
+    this.#dialect = dialect;
+  }
+
+  /** Parameters per job: id, status, next_attempt_at, last_outcome, last_error, updated_at, worker_id. */
+  update(rows: number): string {
+    let text = this.#updates.get(rows);
+    if (text === undefined) {
+      // PostgreSQL types VALUES parameters as text: the non-text columns are cast where used
+      const cast = (column: string, type: string) => (this.#dialect === 'postgres' ? `v.${column}::${type}` : `v.${column}`);
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+      text = placeholders(
+        this.#dialect,
+        `with v (id, status, next_attempt_at, last_outcome, last_error, updated_at, worker_id) as (values ${values}) ` +
+          `update "jobs" set "status" = v.status, "next_attempt_at" = ${cast('next_attempt_at', 'timestamptz')}, "locked_by" = null, "lease_until" = null, ` +
+          `"last_outcome" = v.last_outcome, "last_error" = v.last_error, "updated_at" = ${cast('updated_at', 'timestamptz')} ` +
+          `from v where "jobs"."id" = ${cast('id', 'bigint')} and "jobs"."status" = 'in_flight' and "jobs"."locked_by" = v.worker_id ` +
+          'returning "jobs"."id", "jobs"."idempotency_key"',
+      );
+      this.#updates.set(rows, text);
+    }
+    return text;
+  }
+
+  attemptInsert(rows: number): string {
+    let text = this.#attemptInserts.get(rows);
+    if (text === undefined) {
+      const row = `(${attemptColumns.map(() => '?').join(', ')})`;
+      text = placeholders(
+        this.#dialect,
+        `insert into "attempts" (${attemptColumns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`,
+      );
+      this.#attemptInserts.set(rows, text);
+    }
+    return text;
+  }
+}
+
+/** `items` in runs whose lengths are powers of two, largest first (at most `max`, itself one). */
+function powerOfTwoRuns<T>(items: readonly T[], max: number): T[][] {
+  const runs: T[][] = [];
+  let at = 0;
+  while (at < items.length) {
+    let size = max;
+    while (size > items.length - at) size /= 2;
+    runs.push(items.slice(at, at + size));
+    at += size;
+  }
+  return runs;
+}
+
 /** One enqueue, in the transaction `trx` (see Store.enqueue for what it promises). */
 async function enqueueIn(trx: Kysely<Database>, statements: EnqueueStatements, input: EnqueueInput): Promise<EnqueueResult> {
   const now = iso(input.now);
@@ -524,6 +586,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   const durable = options.durable ?? (() => Promise.resolve());
   const hot = hotSql(dialect);
   const enqueueStatements = new EnqueueStatements(dialect);
+  const settleStatements = new SettleStatements(dialect);
   const savepoint = CompiledQuery.raw('savepoint enqueue_call');
   const release = CompiledQuery.raw('release enqueue_call');
   const rollbackTo = CompiledQuery.raw('rollback to enqueue_call');
@@ -548,27 +611,17 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       return results;
     }
     // one row of values per job, joined on the id: each job gets its own status, times and outcome
-    const values = sql.join(
-      inputs.map((input, i) => {
+    const updated: Array<{ id: number | string; idempotency_key: string }> = [];
+    for (const run of powerOfTwoRuns(inputs.map((input, i) => ({ input, id: known[i] })), settleRun)) {
+      const parameters = run.flatMap(({ input, id }) => {
         const next = input.next.status === 'pending' ? input.next.at : input.now;
-        return sql`(${known[i]}, ${input.next.status}, ${iso(next)}, ${input.outcome}, ${input.error ?? null}, ${iso(input.now)}, ${input.workerId})`;
-      }),
-    );
-    const updated = await sql<{ id: number | string; idempotency_key: string }>`
-      with v (id, status, next_attempt_at, last_outcome, last_error, updated_at, worker_id) as (values ${values})
-      update jobs set
-        status = v.status,
-        next_attempt_at = ${valuesColumn(dialect, 'next_attempt_at', 'timestamptz')},
-        locked_by = null,
-        lease_until = null,
-        last_outcome = v.last_outcome,
-        last_error = v.last_error,
-        updated_at = ${valuesColumn(dialect, 'updated_at', 'timestamptz')}
-      from v
-      where jobs.id = ${valuesColumn(dialect, 'id', 'bigint')} and jobs.status = 'in_flight' and jobs.locked_by = v.worker_id
-      returning jobs.id, jobs.idempotency_key`.execute(trx);
-    const applied = new Set(updated.rows.map((r) => Number(r.id)));
-    const keyOf = new Map(updated.rows.map((r) => [Number(r.id), r.idempotency_key]));
+        return [id, input.next.status, iso(next), input.outcome, input.error ?? null, iso(input.now), input.workerId];
+      });
+      const { rows } = await trx.executeQuery<{ id: number | string; idempotency_key: string }>(CompiledQuery.raw(settleStatements.update(run.length), parameters));
+      updated.push(...rows);
+    }
+    const applied = new Set(updated.map((r) => Number(r.id)));
+    const keyOf = new Map(updated.map((r) => [Number(r.id), r.idempotency_key]));
     const ended = inputs.flatMap((input, i) => {
       const id = known[i];
       return id !== undefined && applied.has(id) && finalStatuses.has(input.next.status) ? [{ id, now: iso(input.now) }] : [];
@@ -590,7 +643,10 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         attemptRow(id, a),
       ];
     });
-    if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
+    for (const run of powerOfTwoRuns(attempts, settleRun)) {
+      const parameters = run.flatMap((row) => attemptColumns.map((column) => row[column]));
+      await trx.executeQuery(CompiledQuery.raw(settleStatements.attemptInsert(run.length), parameters));
+    }
     return known.map((id): SettleResult => {
       const key = keyOf.get(id);
       if (!applied.has(id)) return { applied: false };
