@@ -134,6 +134,19 @@ export interface PendingOrdersTable {
   updated_at: Timestamp;
 }
 
+export interface WriteBacksTable {
+  job_id: BigId;
+  store_id: string;
+  status: string;
+  step: string | null;
+  outcome: string;
+  attempts: number;
+  due_at: Timestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   stores: StoresTable;
@@ -146,4 +159,5 @@ export interface Database {
   webhook_receipts: WebhookReceiptsTable;
   unattributed_orders: UnattributedOrdersTable;
   pending_orders: PendingOrdersTable;
+  write_backs: WriteBacksTable;
 }

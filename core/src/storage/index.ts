@@ -19,6 +19,8 @@ export type {
   PendingOrder,
   JobDayCount,
   StoreSettingScalar,
+  WriteBackOutcome,
+  WriteBackTask,
 } from './store.ts';
 export { neverReportedOutcome } from './store.ts';
 export { createStore, isPostgresUrl, defaultSqlitePath, type CreateStoreOptions } from './create-store.ts';

@@ -6,7 +6,7 @@ import { parseOffer, formatOfferIssues, type Offer } from '../offers/offer-schem
 import type { IdSource, Platform, PostbackEvent } from '../orders/order.ts';
 import { InvariantError, StorageError } from '../shared/errors.ts';
 import { err, ok } from '../shared/result.ts';
-import type { AttemptsTable, CapturesTable, Database, JobsTable, OrderLinksTable, StoresTable } from './database.ts';
+import type { AttemptsTable, CapturesTable, Database, JobsTable, OrderLinksTable, StoresTable, WriteBacksTable } from './database.ts';
 import { migrationProvider, type SqlDialect } from './migrations.ts';
 import { neverReportedOutcome } from './store.ts';
 import type {
@@ -26,6 +26,8 @@ import type {
   Store,
   StoreConnection,
   UnattributedOrder,
+  WriteBackOutcome,
+  WriteBackTask,
 } from './store.ts';
 
 /**
@@ -103,6 +105,21 @@ function toDate(value: Date | string): Date {
 
 function toDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : toDate(value);
+}
+
+function writeBackFromRow(r: Selectable<WriteBacksTable>): WriteBackTask {
+  return {
+    jobId: String(r.job_id),
+    storeId: r.store_id,
+    status: r.status === 'dead' ? 'dead' : 'pending',
+    step: r.step,
+    outcome: parseJsonObject<WriteBackOutcome>(r.outcome, 'write-back outcome'),
+    attempts: Number(r.attempts),
+    dueAt: toDate(r.due_at),
+    lastError: r.last_error,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
 }
 
 /** Job ids are decimal integers; anything else matches no job (rather than failing the query). */
@@ -845,6 +862,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           const storeIds = trx.selectFrom('stores').select('id').where('merchant_id', '=', id);
           const jobIds = trx.selectFrom('jobs').select('id').where((eb) => eb.or([eb('merchant_id', '=', id), eb('store_id', 'in', storeIds)]));
           await trx.deleteFrom('attempts').where('job_id', 'in', jobIds).execute();
+          await trx.deleteFrom('write_backs').where('job_id', 'in', jobIds).execute();
           await trx.deleteFrom('jobs').where((eb) => eb.or([eb('merchant_id', '=', id), eb('store_id', 'in', storeIds)])).execute();
           await trx.deleteFrom('order_links').where('store_id', 'in', storeIds).execute();
           await trx.deleteFrom('webhook_receipts').where('store_id', 'in', storeIds).execute();
@@ -913,6 +931,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       write('deleteStore', () =>
         db.transaction().execute(async (trx) => {
           await trx.deleteFrom('attempts').where('job_id', 'in', trx.selectFrom('jobs').select('id').where('store_id', '=', id)).execute();
+          await trx.deleteFrom('write_backs').where('job_id', 'in', trx.selectFrom('jobs').select('id').where('store_id', '=', id)).execute();
           await trx.deleteFrom('jobs').where('store_id', '=', id).execute();
           await trx.deleteFrom('order_links').where('store_id', '=', id).execute();
           await trx.deleteFrom('webhook_receipts').where('store_id', '=', id).execute();
@@ -1411,6 +1430,83 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         return (await q.execute()).map(
           (r): UnattributedOrder => ({ storeId: r.store_id, orderId: r.order_id, orderNumber: r.order_number, reason: r.reason, at: toDate(r.at) }),
         );
+      }),
+
+    deferWriteBack: (input) =>
+      write('deferWriteBack', async () => {
+        const id = jobIdNumber(input.jobId);
+        if (id === undefined) return false;
+        return db.transaction().execute(async (trx) => {
+          const job = await trx.selectFrom('jobs').select('id').where('id', '=', id).executeTakeFirst();
+          if (!job) return false;
+          const row = {
+            store_id: input.storeId,
+            status: 'pending',
+            step: input.step,
+            outcome: JSON.stringify(input.outcome),
+            attempts: input.attempts,
+            due_at: iso(input.dueAt),
+            last_error: input.error.slice(0, 1_000),
+            updated_at: iso(input.now),
+          };
+          await trx
+            .insertInto('write_backs')
+            .values({ job_id: id, ...row, created_at: iso(input.now) })
+            .onConflict((oc) => oc.column('job_id').doUpdateSet(row))
+            .execute();
+          return true;
+        });
+      }),
+
+    claimDueWriteBacks: (input) =>
+      guard('claimDueWriteBacks', async () => {
+        if (input.limit <= 0) return [];
+        return db.transaction().execute(async (trx) => {
+          let due = trx
+            .selectFrom('write_backs')
+            .selectAll()
+            .where('status', '=', sql.lit('pending'))
+            .where('due_at', '<=', iso(input.now))
+            .orderBy('due_at')
+            .orderBy('job_id')
+            .limit(input.limit);
+          // PostgreSQL: rows another process is claiming right now are skipped, not waited for
+          if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+          const rows = await due.execute();
+          if (rows.length === 0) return [];
+          await trx
+            .updateTable('write_backs')
+            .set({ due_at: iso(input.leaseUntil) })
+            .where('job_id', 'in', rows.map((r) => Number(r.job_id)))
+            .execute();
+          return rows.map(writeBackFromRow);
+        });
+      }),
+
+    finishWriteBack: (jobId) =>
+      write('finishWriteBack', async () => {
+        const id = jobIdNumber(jobId);
+        if (id !== undefined) await db.deleteFrom('write_backs').where('job_id', '=', id).execute();
+      }),
+
+    abandonWriteBack: (input) =>
+      write('abandonWriteBack', async () => {
+        const id = jobIdNumber(input.jobId);
+        if (id === undefined) return;
+        await db
+          .updateTable('write_backs')
+          .set({ status: 'dead', last_error: input.error.slice(0, 1_000), updated_at: iso(input.now) })
+          .where('job_id', '=', id)
+          .execute();
+      }),
+
+    listWriteBacks: (filter) =>
+      guard('listWriteBacks', async () => {
+        let q = db.selectFrom('write_backs').selectAll();
+        if (filter.storeId !== undefined) q = q.where('store_id', '=', filter.storeId);
+        if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+        const limit = Math.min(Math.max(1, filter.limit ?? defaultListLimit), maxListLimit);
+        return (await q.orderBy('updated_at', 'desc').orderBy('job_id', 'desc').limit(limit).execute()).map(writeBackFromRow);
       }),
   };
   databases.set(store, { db, dialect, migrationTableSchema: options.migrationTableSchema });

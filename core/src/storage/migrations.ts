@@ -236,6 +236,34 @@ const partialJobIndexes: Migration = {
   },
 };
 
+/**
+ * Write-backs (the order note or tags that show a settled postback in the store's admin) that the
+ * store refused or did not answer wait here for their next try: one row per job, the step to
+ * resume at, the outcome to write. Deleted with their job (and so with the store or merchant).
+ */
+function writeBacks(dialect: SqlDialect): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('write_backs')
+        .addColumn('job_id', t.idType, (c) => c.primaryKey().references('jobs.id').onDelete('cascade'))
+        .addColumn('store_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('step', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('due_at', t.timestamp, (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', t.timestamp, (c) => c.notNull())
+        .addColumn('updated_at', t.timestamp, (c) => c.notNull())
+        .execute();
+      await sql`create index write_backs_due on write_backs (due_at, job_id) where status = 'pending'`.execute(db);
+      await db.schema.createIndex('write_backs_store').on('write_backs').columns(['store_id', 'status']).execute();
+    },
+  };
+}
+
 export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial': initialSchema(dialect),
@@ -243,6 +271,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0003_job_dependencies': jobDependencies,
     '0004_pending_orders_and_store_captures': pendingOrdersAndStoreCaptures(dialect),
     '0005_partial_job_indexes': partialJobIndexes,
+    '0006_write_backs': writeBacks(dialect),
   };
 }
 

@@ -854,5 +854,83 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
         expect(await store.replayJobs({ filter: { createdFrom: at(10_000) }, now: at(20_000) })).toBe(1);
       });
     });
+
+    describe('write-backs waiting for another try', () => {
+      const sent = { status: 'succeeded', outcome: 'success', reason: 'success=true;' } as const;
+      const defer = (jobId: string, overrides: Partial<Parameters<Store['deferWriteBack']>[0]> = {}) =>
+        store.deferWriteBack({ jobId, storeId: 's1', step: null, outcome: sent, attempts: 1, dueAt: at(60_000), error: 'HTTP 503', now: t0, ...overrides });
+
+      it('keeps one per job, the newest outcome, until due; a claim hides it until its lease ends', async () => {
+        const job = await enqueueOne({ storeId: 's1', orderId: 'o1' });
+        expect(await defer(job.id)).toBe(true);
+        const dead = { status: 'dead', outcome: 'dead', reason: 'HTTP 500 (gave up)' } as const;
+        expect(await defer(job.id, { step: 'meta', outcome: dead, attempts: 2, dueAt: at(120_000), error: 'timeout', now: at(1_000) })).toBe(true);
+        expect(await store.claimDueWriteBacks({ now: at(119_999), limit: 10, leaseUntil: at(200_000) })).toEqual([]);
+        const [task, ...more] = await store.claimDueWriteBacks({ now: at(120_000), limit: 10, leaseUntil: at(200_000) });
+        expect(more).toEqual([]);
+        expect(task).toEqual({
+          jobId: job.id,
+          storeId: 's1',
+          status: 'pending',
+          step: 'meta',
+          outcome: dead,
+          attempts: 2,
+          dueAt: at(120_000),
+          lastError: 'timeout',
+          createdAt: t0,
+          updatedAt: at(1_000),
+        });
+        expect(await store.claimDueWriteBacks({ now: at(199_999), limit: 10, leaseUntil: at(300_000) })).toEqual([]);
+        expect(await store.claimDueWriteBacks({ now: at(200_000), limit: 10, leaseUntil: at(300_000) })).toHaveLength(1);
+      });
+
+      it('claims the oldest due first, up to the limit, and never one task twice across connections', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i += 1) {
+          const job = await enqueueOne({ storeId: 's1', orderId: `o${i}` });
+          ids.push(job.id);
+          await defer(job.id, { dueAt: at(10_000 - i * 1_000) });
+        }
+        const other = await another();
+        const [a, b] = await Promise.all([
+          store.claimDueWriteBacks({ now: at(20_000), limit: 4, leaseUntil: at(90_000) }),
+          other.claimDueWriteBacks({ now: at(20_000), limit: 4, leaseUntil: at(90_000) }),
+        ]);
+        const taken = [...a, ...b].map((t) => t.jobId);
+        expect(taken.toSorted()).toEqual(ids.toSorted());
+        const first = a.length === 4 ? a : b;
+        expect(first.map((t) => t.jobId)).toEqual(ids.toReversed().slice(0, 4));
+      });
+
+      it('finishes, abandons (kept with the reason) and lists newest first', async () => {
+        const one = await enqueueOne({ storeId: 's1', orderId: 'o1' });
+        const two = await enqueueOne({ storeId: 's2', orderId: 'o2' });
+        await defer(one.id);
+        await defer(two.id, { storeId: 's2', now: at(1_000) });
+        await store.abandonWriteBack({ jobId: two.id, error: 'order not found (404)', now: at(2_000) });
+        expect(await store.claimDueWriteBacks({ now: at(10 ** 9), limit: 10, leaseUntil: at(10 ** 9 + 1) })).toMatchObject([{ jobId: one.id }]);
+        expect(await store.listWriteBacks({ status: 'dead' })).toMatchObject([{ jobId: two.id, storeId: 's2', status: 'dead', lastError: 'order not found (404)', updatedAt: at(2_000) }]);
+        expect((await store.listWriteBacks({})).map((t) => t.jobId)).toEqual([two.id, one.id]);
+        expect(await store.listWriteBacks({ storeId: 's1' })).toHaveLength(1);
+        await store.finishWriteBack(one.id);
+        await store.finishWriteBack('junk');
+        expect((await store.listWriteBacks({})).map((t) => t.jobId)).toEqual([two.id]);
+      });
+
+      it('saves nothing for a job that does not exist, and goes with its store', async () => {
+        expect(await defer('999999')).toBe(false);
+        expect(await defer('junk')).toBe(false);
+        await store.createMerchant({ id: 'm1', name: 'M', now: t0 });
+        await store.upsertStore({ id: 's1', merchantId: 'm1', platform: 'woocommerce', domain: 'shop.example', status: 'active', settings: {}, secrets: null, now: t0 });
+        const job = await enqueueOne({ merchantId: 'm1', storeId: 's1', orderId: 'o1' });
+        await defer(job.id);
+        await store.deleteStore('s1');
+        expect(await store.listWriteBacks({})).toEqual([]);
+        const again = await enqueueOne({ merchantId: 'm1', storeId: 's9', orderId: 'o1' });
+        await defer(again.id, { storeId: 's9' });
+        await store.deleteMerchant('m1');
+        expect(await store.listWriteBacks({})).toEqual([]);
+      });
+    });
   });
 }

@@ -189,6 +189,35 @@ export interface JobDayCount {
   readonly count: number;
 }
 
+/** What a settled postback's write-back shows on the order: the job's final state as the worker settled it. */
+export interface WriteBackOutcome {
+  readonly status: 'succeeded' | 'failed' | 'dead';
+  /** The delivery outcome ('success', 'duplicate', 'rejected', …) or 'dead'. */
+  readonly outcome: string;
+  readonly reason: string;
+}
+
+/**
+ * A write-back the store refused or did not answer, waiting for its next try (one per job). The
+ * platform's code names its steps, so a try resumes after what already went through (a Woo order
+ * note is not added twice because the meta write after it failed).
+ */
+export interface WriteBackTask {
+  readonly jobId: string;
+  readonly storeId: string;
+  /** pending: tried again at dueAt; dead: given up, kept with its last error. */
+  readonly status: 'pending' | 'dead';
+  /** Where the next try starts; null: from the start. */
+  readonly step: string | null;
+  readonly outcome: WriteBackOutcome;
+  /** Tries made so far. */
+  readonly attempts: number;
+  readonly dueAt: Date;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
 /** A value compareAndSetStoreSetting compares: JSON scalars (a cursor, a version), compared alike by both adapters. */
 export type StoreSettingScalar = string | number | boolean | null;
 
@@ -337,6 +366,31 @@ export interface Store {
   replayJobs(input: { ids?: readonly string[]; filter?: JobFilter; now: Date }): Promise<number>;
   hasProcessedWebhook(storeId: string, webhookId: string): Promise<boolean>;
   listUnattributed(filter: { merchantId?: string; storeId?: string; limit?: number }): Promise<UnattributedOrder[]>;
+
+  // write-backs waiting for another try (core/src/write-back)
+  /**
+   * Saves the job's write-back, pending until `dueAt` (replacing any earlier one of the job: a
+   * replayed job's newer outcome is the one to show). False, and nothing saved, if the job does not
+   * exist (its store was deleted meanwhile).
+   */
+  deferWriteBack(input: {
+    jobId: string;
+    storeId: string;
+    step: string | null;
+    outcome: WriteBackOutcome;
+    attempts: number;
+    dueAt: Date;
+    error: string;
+    now: Date;
+  }): Promise<boolean>;
+  /** Takes up to `limit` due write-backs, oldest due first; no other claim takes them before `leaseUntil`. */
+  claimDueWriteBacks(input: { now: Date; limit: number; leaseUntil: Date }): Promise<WriteBackTask[]>;
+  /** Written (or nothing left to write): the task goes. */
+  finishWriteBack(jobId: string): Promise<void>;
+  /** Given up: kept as dead with its last error, for the merchant to see. */
+  abandonWriteBack(input: { jobId: string; error: string; now: Date }): Promise<void>;
+  /** Newest first (at most `limit`, default 100). */
+  listWriteBacks(filter: { storeId?: string; status?: WriteBackTask['status']; limit?: number }): Promise<WriteBackTask[]>;
 }
 
 export type { PostbackEvent, IdSource };
