@@ -137,6 +137,7 @@ export interface PendingOrdersTable {
 export interface WriteBacksTable {
   job_id: BigId;
   store_id: string;
+  platform: string;
   status: string;
   step: string | null;
   outcome: string;

@@ -111,6 +111,7 @@ function writeBackFromRow(r: Selectable<WriteBacksTable>): WriteBackTask {
   return {
     jobId: String(r.job_id),
     storeId: r.store_id,
+    platform: r.platform as Platform,
     status: r.status === 'dead' ? 'dead' : 'pending',
     step: r.step,
     outcome: parseJsonObject<WriteBackOutcome>(r.outcome, 'write-back outcome'),
@@ -1441,6 +1442,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           if (!job) return false;
           const row = {
             store_id: input.storeId,
+            platform: input.platform,
             status: 'pending',
             step: input.step,
             outcome: JSON.stringify(input.outcome),
@@ -1460,11 +1462,12 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
 
     claimDueWriteBacks: (input) =>
       guard('claimDueWriteBacks', async () => {
-        if (input.limit <= 0) return [];
+        if (input.limit <= 0 || input.platforms.length === 0) return [];
         return db.transaction().execute(async (trx) => {
           let due = trx
             .selectFrom('write_backs')
             .selectAll()
+            .where('platform', 'in', [...input.platforms])
             .where('status', '=', sql.lit('pending'))
             .where('due_at', '<=', iso(input.now))
             .orderBy('due_at')

@@ -239,7 +239,8 @@ const partialJobIndexes: Migration = {
 /**
  * Write-backs (the order note or tags that show a settled postback in the store's admin) that the
  * store refused or did not answer wait here for their next try: one row per job, the step to
- * resume at, the outcome to write. Deleted with their job (and so with the store or merchant).
+ * resume at, the outcome to write, and the platform whose process tries it. Deleted with their job
+ * (and so with the store or merchant).
  */
 function writeBacks(dialect: SqlDialect): Migration {
   const t = typesFor(dialect);
@@ -249,6 +250,7 @@ function writeBacks(dialect: SqlDialect): Migration {
         .createTable('write_backs')
         .addColumn('job_id', t.idType, (c) => c.primaryKey().references('jobs.id').onDelete('cascade'))
         .addColumn('store_id', 'text', (c) => c.notNull())
+        .addColumn('platform', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('step', 'text')
         .addColumn('outcome', 'text', (c) => c.notNull())
@@ -258,7 +260,7 @@ function writeBacks(dialect: SqlDialect): Migration {
         .addColumn('created_at', t.timestamp, (c) => c.notNull())
         .addColumn('updated_at', t.timestamp, (c) => c.notNull())
         .execute();
-      await sql`create index write_backs_due on write_backs (due_at, job_id) where status = 'pending'`.execute(db);
+      await sql`create index write_backs_due on write_backs (platform, due_at, job_id) where status = 'pending'`.execute(db);
       await db.schema.createIndex('write_backs_store').on('write_backs').columns(['store_id', 'status']).execute();
     },
   };

@@ -858,19 +858,20 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
     describe('write-backs waiting for another try', () => {
       const sent = { status: 'succeeded', outcome: 'success', reason: 'success=true;' } as const;
       const defer = (jobId: string, overrides: Partial<Parameters<Store['deferWriteBack']>[0]> = {}) =>
-        store.deferWriteBack({ jobId, storeId: 's1', step: null, outcome: sent, attempts: 1, dueAt: at(60_000), error: 'HTTP 503', now: t0, ...overrides });
+        store.deferWriteBack({ jobId, storeId: 's1', platform: 'woocommerce', step: null, outcome: sent, attempts: 1, dueAt: at(60_000), error: 'HTTP 503', now: t0, ...overrides });
 
       it('keeps one per job, the newest outcome, until due; a claim hides it until its lease ends', async () => {
         const job = await enqueueOne({ storeId: 's1', orderId: 'o1' });
         expect(await defer(job.id)).toBe(true);
         const dead = { status: 'dead', outcome: 'dead', reason: 'HTTP 500 (gave up)' } as const;
         expect(await defer(job.id, { step: 'meta', outcome: dead, attempts: 2, dueAt: at(120_000), error: 'timeout', now: at(1_000) })).toBe(true);
-        expect(await store.claimDueWriteBacks({ now: at(119_999), limit: 10, leaseUntil: at(200_000) })).toEqual([]);
-        const [task, ...more] = await store.claimDueWriteBacks({ now: at(120_000), limit: 10, leaseUntil: at(200_000) });
+        expect(await store.claimDueWriteBacks({ platforms: ['woocommerce'], now: at(119_999), limit: 10, leaseUntil: at(200_000) })).toEqual([]);
+        const [task, ...more] = await store.claimDueWriteBacks({ platforms: ['woocommerce'], now: at(120_000), limit: 10, leaseUntil: at(200_000) });
         expect(more).toEqual([]);
         expect(task).toEqual({
           jobId: job.id,
           storeId: 's1',
+          platform: 'woocommerce',
           status: 'pending',
           step: 'meta',
           outcome: dead,
@@ -880,8 +881,8 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
           createdAt: t0,
           updatedAt: at(1_000),
         });
-        expect(await store.claimDueWriteBacks({ now: at(199_999), limit: 10, leaseUntil: at(300_000) })).toEqual([]);
-        expect(await store.claimDueWriteBacks({ now: at(200_000), limit: 10, leaseUntil: at(300_000) })).toHaveLength(1);
+        expect(await store.claimDueWriteBacks({ platforms: ['woocommerce'], now: at(199_999), limit: 10, leaseUntil: at(300_000) })).toEqual([]);
+        expect(await store.claimDueWriteBacks({ platforms: ['woocommerce'], now: at(200_000), limit: 10, leaseUntil: at(300_000) })).toHaveLength(1);
       });
 
       it('claims the oldest due first, up to the limit, and never one task twice across connections', async () => {
@@ -893,13 +894,24 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
         }
         const other = await another();
         const [a, b] = await Promise.all([
-          store.claimDueWriteBacks({ now: at(20_000), limit: 4, leaseUntil: at(90_000) }),
-          other.claimDueWriteBacks({ now: at(20_000), limit: 4, leaseUntil: at(90_000) }),
+          store.claimDueWriteBacks({ platforms: ['woocommerce'], now: at(20_000), limit: 4, leaseUntil: at(90_000) }),
+          other.claimDueWriteBacks({ platforms: ['woocommerce'], now: at(20_000), limit: 4, leaseUntil: at(90_000) }),
         ]);
         const taken = [...a, ...b].map((t) => t.jobId);
         expect(taken.toSorted()).toEqual(ids.toSorted());
         const first = a.length === 4 ? a : b;
         expect(first.map((t) => t.jobId)).toEqual(ids.toReversed().slice(0, 4));
+      });
+
+      it("claims only the platforms asked for (a process claims what it can write back)", async () => {
+        const woo = await enqueueOne({ storeId: 's1', orderId: 'o1' });
+        const shop = await enqueueOne({ storeId: 's2', orderId: 'o2' });
+        await defer(woo.id);
+        await defer(shop.id, { storeId: 's2', platform: 'shopify' });
+        const later = { now: at(10 ** 6), limit: 10, leaseUntil: at(10 ** 7) };
+        expect(await store.claimDueWriteBacks({ ...later, platforms: [] })).toEqual([]);
+        expect(await store.claimDueWriteBacks({ ...later, platforms: ['shopify'] })).toMatchObject([{ jobId: shop.id, platform: 'shopify' }]);
+        expect(await store.claimDueWriteBacks({ ...later, platforms: ['shopify', 'woocommerce'] })).toMatchObject([{ jobId: woo.id, platform: 'woocommerce' }]);
       });
 
       it('finishes, abandons (kept with the reason) and lists newest first', async () => {
@@ -908,7 +920,7 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
         await defer(one.id);
         await defer(two.id, { storeId: 's2', now: at(1_000) });
         await store.abandonWriteBack({ jobId: two.id, error: 'order not found (404)', now: at(2_000) });
-        expect(await store.claimDueWriteBacks({ now: at(10 ** 9), limit: 10, leaseUntil: at(10 ** 9 + 1) })).toMatchObject([{ jobId: one.id }]);
+        expect(await store.claimDueWriteBacks({ platforms: ['woocommerce'], now: at(10 ** 9), limit: 10, leaseUntil: at(10 ** 9 + 1) })).toMatchObject([{ jobId: one.id }]);
         expect(await store.listWriteBacks({ status: 'dead' })).toMatchObject([{ jobId: two.id, storeId: 's2', status: 'dead', lastError: 'order not found (404)', updatedAt: at(2_000) }]);
         expect((await store.listWriteBacks({})).map((t) => t.jobId)).toEqual([two.id, one.id]);
         expect(await store.listWriteBacks({ storeId: 's1' })).toHaveLength(1);

@@ -205,6 +205,8 @@ export interface WriteBackOutcome {
 export interface WriteBackTask {
   readonly jobId: string;
   readonly storeId: string;
+  /** The store's platform: only a process that writes back to it claims the task. */
+  readonly platform: Platform;
   /** pending: tried again at dueAt; dead: given up, kept with its last error. */
   readonly status: 'pending' | 'dead';
   /** Where the next try starts; null: from the start. */
@@ -376,6 +378,7 @@ export interface Store {
   deferWriteBack(input: {
     jobId: string;
     storeId: string;
+    platform: Platform;
     step: string | null;
     outcome: WriteBackOutcome;
     attempts: number;
@@ -383,8 +386,8 @@ export interface Store {
     error: string;
     now: Date;
   }): Promise<boolean>;
-  /** Takes up to `limit` due write-backs, oldest due first; no other claim takes them before `leaseUntil`. */
-  claimDueWriteBacks(input: { now: Date; limit: number; leaseUntil: Date }): Promise<WriteBackTask[]>;
+  /** Takes up to `limit` due write-backs of `platforms`, oldest due first; no other claim takes them before `leaseUntil`. */
+  claimDueWriteBacks(input: { platforms: readonly Platform[]; now: Date; limit: number; leaseUntil: Date }): Promise<WriteBackTask[]>;
   /** Written (or nothing left to write): the task goes. */
   finishWriteBack(jobId: string): Promise<void>;
   /** Given up: kept as dead with its last error, for the merchant to see. */

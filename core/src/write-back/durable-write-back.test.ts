@@ -8,7 +8,7 @@ import { createMemoryLogger } from '../ports/logger.ts';
 import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { PostbackJob, Store } from '../storage/store.ts';
 import { buildJobDraft } from '../testing/builders.ts';
-import { createDurableWriteBack, type DurableWriteBackOptions, type WriteBackAnswer, type WriteBackCall } from './durable-write-back.ts';
+import { createDurableWriteBack, type DurableWriteBackOptions, type WriteBackAnswer, type WriteBackCall, type WriteBackFn } from './durable-write-back.ts';
 
 const start = new Date('2026-03-01T10:00:00.000Z');
 let dir: string;
@@ -22,6 +22,8 @@ beforeEach(async () => {
   await store.migrate();
   clock = new ManualClock(start);
   logger = createMemoryLogger();
+  await store.createMerchant({ id: 'm1', name: 'Merchant', now: start });
+  await store.upsertStore({ id: 's1', merchantId: 'm1', platform: 'woocommerce', domain: 'shop.example', status: 'active', settings: {}, secrets: null, now: start });
 });
 afterEach(async () => {
   await store.close();
@@ -70,8 +72,8 @@ function scripted(...answers: Array<WriteBackAnswer | Error>) {
   return { calls, write };
 }
 
-function durable(write: DurableWriteBackOptions['write'], overrides: Partial<DurableWriteBackOptions> = {}) {
-  return createDurableWriteBack({ store, clock, logger, write, schedule: [60_000, 300_000], pollIntervalMs: 10, ...overrides });
+function durable(write: WriteBackFn, overrides: Partial<DurableWriteBackOptions> = {}) {
+  return createDurableWriteBack({ store, clock, logger, writers: { woocommerce: write }, schedule: [60_000, 300_000], pollIntervalMs: 10, ...overrides });
 }
 
 const unavailable = { ok: false, reason: 'HTTP 503 from the store', retry: true } as const;
@@ -164,6 +166,28 @@ describe('durable write-back', () => {
     clock.advance(60_000);
     expect(await writeBack.runOnce()).toEqual({ tried: 0, written: 0, deferred: 0, dead: 0 });
     expect(platform.calls).toHaveLength(1);
+  });
+
+  it("hands a job of a platform this process does not serve to one that does", async () => {
+    const job = await storedJob();
+    const shopifyOnly = scripted();
+    await createDurableWriteBack({ store, clock, logger, writers: { shopify: shopifyOnly.write } }).onSettled(job, settled());
+    expect(shopifyOnly.calls).toEqual([]);
+    expect(await store.listWriteBacks({})).toMatchObject([{ jobId: job.id, platform: 'woocommerce', status: 'pending', attempts: 0, dueAt: start }]);
+    // the Shopify process never claims it; the Woo one does, at once
+    expect(await createDurableWriteBack({ store, clock, logger, writers: { shopify: shopifyOnly.write } }).runOnce()).toMatchObject({ tried: 0 });
+    const woo = scripted({ ok: true });
+    expect(await durable(woo.write).runOnce()).toEqual({ tried: 1, written: 1, deferred: 0, dead: 0 });
+    expect(woo.calls).toMatchObject([{ attempt: 1, step: undefined, job: { id: job.id } }]);
+  });
+
+  it('writes nothing for a job whose store does not exist (a test-fire)', async () => {
+    await store.enqueue({ jobs: [buildJobDraft({ orderId: 'sample', storeId: 'test-fire' })], now: clock.now() });
+    const [job] = await store.listJobs({ orderId: 'sample' });
+    const platform = scripted();
+    await durable(platform.write).onSettled(job ?? (await storedJob()), settled());
+    expect(platform.calls).toEqual([]);
+    expect(await store.listWriteBacks({})).toEqual([]);
   });
 
   it('works through more due tasks than one claim takes', async () => {

@@ -1,5 +1,6 @@
 import type { SettledOutcome } from '../delivery/worker.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Platform } from '../orders/order.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PostbackJob, Store, WriteBackOutcome } from '../storage/store.ts';
 
@@ -11,6 +12,10 @@ import type { PostbackJob, Store, WriteBackOutcome } from '../storage/store.ts';
  * again on a schedule; one that can never succeed (the order was deleted, the app was uninstalled)
  * is given up at once and kept as dead with its reason. The platform's code does the writing, in
  * named steps: a retry resumes at the step that failed, so what went through is not written twice.
+ *
+ * Each process writes back to the platforms it serves (`writers`) and claims only their tasks; a
+ * worker that settles a job of a platform it does not serve (two apps on one PostgreSQL database)
+ * hands the write-back over as a task due now, for a process that does.
  */
 
 /** One try of a platform's write-back. */
@@ -38,7 +43,8 @@ export interface DurableWriteBackOptions {
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly write: WriteBackFn;
+  /** The write-back of each platform this process serves. */
+  readonly writers: Readonly<Partial<Record<Platform, WriteBackFn>>>;
   /** Delays (ms) after the 1st, 2nd, … failed try; after the last one the task is dead. */
   readonly schedule?: readonly number[];
   /** Tasks taken per claim (default 20). */
@@ -74,7 +80,8 @@ function summaryOf(outcome: SettledOutcome): WriteBackOutcome | undefined {
 }
 
 export function createDurableWriteBack(options: DurableWriteBackOptions): DurableWriteBack {
-  const { store, clock, write } = options;
+  const { store, clock, writers } = options;
+  const platforms = (Object.keys(writers) as Platform[]).filter((p) => writers[p] !== undefined);
   const logger = options.logger.child({ component: 'write-back' });
   const schedule = options.schedule ?? defaultWriteBackSchedule;
   const batchSize = options.batchSize ?? 20;
@@ -82,7 +89,7 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
   const pollIntervalMs = options.pollIntervalMs ?? 30_000;
 
   /** One try; a write that throws has a bug, and is kept to be tried again like a passing failure. */
-  async function attempt(call: WriteBackCall): Promise<WriteBackAnswer> {
+  async function attempt(write: WriteBackFn, call: WriteBackCall): Promise<WriteBackAnswer> {
     try {
       return await write(call);
     } catch (error) {
@@ -92,20 +99,20 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
   }
 
   /** After a failed try number `attempt`: the next try is scheduled, or the task is dead. */
-  async function afterFailure(call: WriteBackCall, answer: Extract<WriteBackAnswer, { ok: false }>): Promise<'deferred' | 'dead'> {
+  async function afterFailure(platform: Platform, call: WriteBackCall, answer: Extract<WriteBackAnswer, { ok: false }>): Promise<'deferred' | 'dead'> {
     const context = { jobId: call.job.id, storeId: call.job.storeId, orderId: call.job.orderId, attempt: call.attempt, reason: answer.reason };
     const delay = answer.retry ? schedule[call.attempt - 1] : undefined;
     const now = clock.now();
     if (delay === undefined) {
       const why = answer.retry ? `${answer.reason} (gave up after ${call.attempt} tries)` : answer.reason;
       // the first try has no task yet: keep one, dead, so the merchant can see why the order shows nothing
-      if (call.attempt === 1) await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, step: answer.step ?? null, outcome: call.outcome, attempts: 1, dueAt: now, error: why, now });
+      if (call.attempt === 1) await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, platform, step: answer.step ?? null, outcome: call.outcome, attempts: 1, dueAt: now, error: why, now });
       await store.abandonWriteBack({ jobId: call.job.id, error: why, now });
       logger.warn(context, 'write-back given up');
       return 'dead';
     }
     const step = answer.step ?? call.step ?? null;
-    await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, step, outcome: call.outcome, attempts: call.attempt, dueAt: new Date(now.getTime() + delay), error: answer.reason, now });
+    await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, platform, step, outcome: call.outcome, attempts: call.attempt, dueAt: new Date(now.getTime() + delay), error: answer.reason, now });
     logger.info({ ...context, retryInMs: delay }, 'write-back deferred');
     return 'deferred';
   }
@@ -114,22 +121,24 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
     const counts = { tried: 0, written: 0, deferred: 0, dead: 0 };
     for (;;) {
       const now = clock.now();
-      const tasks = await store.claimDueWriteBacks({ now, limit: batchSize, leaseUntil: new Date(now.getTime() + leaseMs) });
+      const tasks = await store.claimDueWriteBacks({ platforms, now, limit: batchSize, leaseUntil: new Date(now.getTime() + leaseMs) });
       for (const task of tasks) {
         const job = await store.getJob(task.jobId);
         if (!job) {
           await store.finishWriteBack(task.jobId);
           continue;
         }
+        const write = writers[task.platform];
+        if (!write) continue;
         counts.tried += 1;
         const call: WriteBackCall = { job, outcome: task.outcome, step: task.step ?? undefined, attempt: task.attempts + 1 };
-        const answer = await attempt(call);
+        const answer = await attempt(write, call);
         if (answer.ok) {
           await store.finishWriteBack(task.jobId);
           counts.written += 1;
           logger.info({ jobId: job.id, orderId: job.orderId, attempt: call.attempt }, 'write-back done on a later try');
         } else {
-          counts[await afterFailure(call, answer)] += 1;
+          counts[await afterFailure(task.platform, call, answer)] += 1;
         }
       }
       if (tasks.length < batchSize) return counts;
@@ -162,10 +171,20 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
     async onSettled(job, settled) {
       const outcome = summaryOf(settled);
       if (!outcome) return;
-      const call: WriteBackCall = { job, outcome, step: undefined, attempt: 1 };
       try {
-        const answer = await attempt(call);
-        if (!answer.ok) await afterFailure(call, answer);
+        // a test-fire's made-up store, or a store deleted meanwhile: no order to write to
+        const row = await store.getStore(job.storeId);
+        if (!row) return;
+        const write = writers[row.platform];
+        if (!write) {
+          const now = clock.now();
+          const waiting = `waiting for a process that writes back to ${row.platform}`;
+          await store.deferWriteBack({ jobId: job.id, storeId: job.storeId, platform: row.platform, step: null, outcome, attempts: 0, dueAt: now, error: waiting, now });
+          return;
+        }
+        const call: WriteBackCall = { job, outcome, step: undefined, attempt: 1 };
+        const answer = await attempt(write, call);
+        if (!answer.ok) await afterFailure(row.platform, call, answer);
       } catch (error) {
         // the Store failed to keep the task: this write-back is lost, and says so
         logger.error({ err: error, jobId: job.id }, 'write-back could not be kept for a later try');
