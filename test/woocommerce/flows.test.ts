@@ -607,3 +607,59 @@ describe('several domains of one merchant', () => {
     expect(sibling.notes(40)).toHaveLength(1);
   });
 });
+
+describe('write-backs the store did not take are tried again', () => {
+  const paidOrder = async (id: number) => {
+    await woo.addOrder(order({ id, status: 'processing' }));
+  };
+  const noteCount = (id: number) => woo.notes(id).length;
+  const metaOf = (id: number) => woo.order(id)?.meta_data.find((m) => m.key === transactionIdMetaKey)?.value;
+
+  it('a store that is down when the postback settles gets its note and meta once it is back', async () => {
+    await paidOrder(21);
+    woo.outage = (request) => (request.startsWith('POST /orders/21/notes') || request === 'PUT /orders/21' ? 503 : null);
+    expect((await h.runWorker()).succeeded).toBe(1);
+    expect(events()).toEqual(['sale 21 39.98 abc']);
+    expect(noteCount(21)).toBe(0);
+    const [task] = await h.store.listWriteBacks({});
+    expect(task).toMatchObject({ platform: 'woocommerce', status: 'pending', step: 'note', attempts: 1 });
+    expect(task?.lastError).toMatch(/order note not added: WooCommerce answered HTTP 503/);
+
+    // still down at the first retry: kept, later
+    h.clock.advance(60_000);
+    expect(await h.bridge.writeBacks.runOnce()).toEqual({ tried: 1, written: 0, deferred: 1, dead: 0 });
+    woo.outage = null;
+    h.clock.advance(300_000);
+    expect(await h.bridge.writeBacks.runOnce()).toEqual({ tried: 1, written: 1, deferred: 0, dead: 0 });
+    expect(woo.notes(21).map((n) => n.note)).toEqual(['Affiliate postback sent to Network A: success']);
+    expect(metaOf(21)).toBe('abc');
+    expect(await h.store.listWriteBacks({})).toEqual([]);
+    // the postback itself was never sent again
+    await h.runWorker();
+    expect(h.postbacks()).toHaveLength(1);
+  });
+
+  it('a note that went through is not added again when only the meta write failed', async () => {
+    await paidOrder(22);
+    woo.outage = (request) => (request === 'PUT /orders/22' ? 429 : null);
+    await h.runWorker();
+    expect(noteCount(22)).toBe(1);
+    expect(await h.store.listWriteBacks({})).toMatchObject([{ step: 'meta', attempts: 1 }]);
+    woo.outage = null;
+    h.clock.advance(60_000);
+    expect(await h.bridge.writeBacks.runOnce()).toMatchObject({ written: 1 });
+    expect(noteCount(22)).toBe(1);
+    expect(metaOf(22)).toBe('abc');
+  });
+
+  it('an order deleted before its write-back is given up at once, with the reason kept', async () => {
+    await paidOrder(23);
+    woo.outage = (request) => (request.startsWith('POST /orders/23/notes') ? 404 : null);
+    await h.runWorker();
+    expect(await h.store.listWriteBacks({})).toMatchObject([{ status: 'dead', step: 'note', lastError: expect.stringMatching(/order note not added/) }]);
+    woo.outage = null;
+    h.clock.advance(10 ** 9);
+    expect(await h.bridge.writeBacks.runOnce()).toEqual({ tried: 0, written: 0, deferred: 0, dead: 0 });
+    expect(noteCount(23)).toBe(0);
+  });
+});

@@ -3,6 +3,7 @@ import type { Clock, Logger } from '@clickthread/core';
 import type { AccessStore } from '@clickthread/core/access';
 import { systemResolver, type Resolver, type Transport } from '@clickthread/core/delivery';
 import type { Store } from '@clickthread/core/storage';
+import { createDurableWriteBack, type DurableWriteBack, type DurableWriteBackOptions } from '@clickthread/core/write-back';
 import express, { type Application, type NextFunction, type Request, type Response } from 'express';
 import { createBridgeConnectionsAdapter } from './admin/connections-adapter.ts';
 import type { BridgeConfig } from './config/bridge-config.ts';
@@ -52,6 +53,8 @@ export interface CreateBridgeOptions {
   readonly admin?: BridgeAdminOptions;
   /** How long a webhook waits for the store to say whether an order is a first order (default 2 s). */
   readonly firstOrderTimeoutMs?: number;
+  /** Write-backs the store did not take: their retry schedule and how often they are looked for (core defaults). */
+  readonly writeBackRetry?: Pick<DurableWriteBackOptions, 'schedule' | 'pollIntervalMs'>;
 }
 
 /**
@@ -66,9 +69,17 @@ export interface Bridge {
   readonly connections: ConnectionService;
   readonly processor: OrderProcessor;
   readonly metrics: BridgeMetrics;
-  /** The delivery worker's `onSettled` hook: writes a settled postback back to its Woo order (others are ignored). */
-  readonly onSettled: WriteBack['onSettled'];
-  /** Stops the reconciliation timer and waits for a pass in progress; the store stays open (the caller owns it). */
+  /**
+   * The delivery worker's `onSettled` hook: writes a settled postback back to its Woo order; what
+   * the store does not take is kept and tried again by `writeBacks` (another platform's job is
+   * handed to a process that serves it).
+   */
+  readonly onSettled: DurableWriteBack['onSettled'];
+  /** This bridge's write-back tasks: start() with the worker, or runOnce(). */
+  readonly writeBacks: DurableWriteBack;
+  /** The Woo write-back alone, for a process that serves several platforms with one hook. */
+  readonly writeBack: WriteBack['write'];
+  /** Stops the reconciliation and write-back timers and waits for a pass in progress; the store stays open (the caller owns it). */
   close(): Promise<void>;
 }
 
@@ -126,6 +137,7 @@ export function createBridge(options: CreateBridgeOptions): Bridge {
     pageSize: config.reconcile.pageSize,
   });
   const writeBack = createWriteBack({ store, logger, metrics, connections });
+  const writeBacks = createDurableWriteBack({ store, clock, logger, writers: { woocommerce: writeBack.write }, ...options.writeBackRetry });
 
   const app = express();
   app.disable('x-powered-by');
@@ -175,7 +187,11 @@ export function createBridge(options: CreateBridgeOptions): Bridge {
     connections,
     processor,
     metrics,
-    onSettled: (job, outcome) => writeBack.onSettled(job, outcome),
-    close: () => reconciler.stop(),
+    onSettled: (job, outcome) => writeBacks.onSettled(job, outcome),
+    writeBacks,
+    writeBack: writeBack.write,
+    close: async () => {
+      await Promise.all([reconciler.stop(), writeBacks.stop()]);
+    },
   };
 }

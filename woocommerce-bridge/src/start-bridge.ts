@@ -76,6 +76,8 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
   const address = `http://${config.host}:${typeof bound === 'object' && bound !== null ? bound.port : config.port}`;
   bridge.reconciler.start();
   worker?.start();
+  // write-backs the store did not take are tried again where postbacks are sent
+  if (worker) bridge.writeBacks.start();
   logger.info(
     {
       address,

@@ -65,6 +65,11 @@ export interface FakeWoo {
    * between two pages of a reader, as concurrent edits and write-backs do on a live store.
    */
   beforeOrderListing: ((listing: number) => void | Promise<void>) | null;
+  /**
+   * Answers a REST request ("METHOD /route", as in `requests`) with this HTTP status instead of
+   * serving it, when it returns one: a store that is down (503), throttling (429) or half-broken.
+   */
+  outage: ((request: string) => number | null) | null;
   /** Adds an order as checkout or REST would: fires order.created (and order.updated for REST-made orders, as 9.9.5 does). */
   addOrder(order: WooOrderJson): Promise<void>;
   /** Changes an order (status moves keep date_paid/date_completed as Woo does) and fires order.updated. */
@@ -247,6 +252,8 @@ export async function startFakeWoo(options: { clock: Clock; consumerKey?: string
       if (!url.pathname.startsWith(prefix)) return send(res, 404, { code: 'rest_no_route', message: 'No route was found.' });
       const route = url.pathname.slice(prefix.length);
       requests.push(`${method} /${route}`);
+      const down = fake.outage?.(`${method} /${route}`) ?? null;
+      if (down !== null) return send(res, down, { code: 'fake_outage', message: `the store answered ${down}`, data: { status: down } });
       const baseUrl = `${homeUrl.replace(/\/$/, '')}${url.pathname}`;
       if (!oauthValid(method, baseUrl, url.searchParams, consumerKey, consumerSecret)) {
         return send(res, 401, { code: 'woocommerce_rest_authentication_error', message: 'Invalid signature - provided signature does not match.', data: { status: 401 } });
@@ -348,6 +355,7 @@ export async function startFakeWoo(options: { clock: Clock; consumerKey?: string
     requests,
     orderListings,
     beforeOrderListing: null,
+    outage: null,
     async addOrder(order) {
       orders.set(order.id, structuredClone(order));
       await fire('order.created', order.id);

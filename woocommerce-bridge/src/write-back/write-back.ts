@@ -1,6 +1,7 @@
 import type { Logger } from '@clickthread/core';
-import type { SettledOutcome } from '@clickthread/core/delivery';
-import type { PostbackJob, Store } from '@clickthread/core/storage';
+import type { PostbackJob, Store, WriteBackOutcome } from '@clickthread/core/storage';
+import type { WriteBackAnswer, WriteBackFn } from '@clickthread/core/write-back';
+import type { WooApiFailure } from '../rest/woo-client.ts';
 import { describeFailure, type ConnectionService } from '../connections/connection-service.ts';
 import { readWooConnection } from '../connections/woo-connection.ts';
 import type { BridgeMetrics } from '../http/bridge-metrics.ts';
@@ -18,8 +19,12 @@ import type { BridgeMetrics } from '../http/bridge-metrics.ts';
 export const transactionIdMetaKey = '_clickthread_transaction_id';
 
 export interface WriteBack {
-  /** The delivery worker's `onSettled` hook; attempts that will be retried are not written back. */
-  onSettled(job: PostbackJob, outcome: SettledOutcome): Promise<void>;
+  /**
+   * Writes a settled postback back to its Woo order, in two steps: `note` (the private order note),
+   * then `meta` (the ID in order meta). A try that failed at `meta` resumes there, so the note is
+   * not added twice. Jobs that are not a Woo connection's, and test-fires, have nothing to write.
+   */
+  readonly write: WriteBackFn;
 }
 
 export interface WriteBackDeps {
@@ -34,7 +39,13 @@ export function isTestFire(job: Pick<PostbackJob, 'idSource' | 'storeId'>): bool
   return job.idSource === 'manual' || job.storeId === 'test-fire';
 }
 
-export function noteFor(job: Pick<PostbackJob, 'eventKey'>, outcome: Pick<SettledOutcome, 'status' | 'outcome' | 'reason'>, offerName: string): string {
+/**
+ * Failures that may pass: the store down, slow, throttling, or its keys being fixed (a merchant
+ * who rotates keys reconnects within the schedule). A missing order or a refused request will not.
+ */
+const passingFailures: ReadonlySet<WooApiFailure['kind']> = new Set(['unauthorized', 'forbidden', 'rate_limited', 'server', 'timeout', 'network', 'invalid_response']);
+
+export function noteFor(job: Pick<PostbackJob, 'eventKey'>, outcome: WriteBackOutcome, offerName: string): string {
   const event = job.eventKey === 'sale' ? '' : ` (${job.eventKey})`;
   const head = `Affiliate postback sent to ${offerName}${event}`;
   if (outcome.outcome === 'success') return `${head}: success`;
@@ -46,41 +57,35 @@ export function noteFor(job: Pick<PostbackJob, 'eventKey'>, outcome: Pick<Settle
 export function createWriteBack(deps: WriteBackDeps): WriteBack {
   const { store, metrics, connections } = deps;
   const log = deps.logger.child({ component: 'woo-write-back' });
-
   return {
-    async onSettled(job, outcome) {
-      if (!outcome.final) return;
+    async write({ job, outcome, step }) {
       // a test-fire (admin or CLI) renders a sample order: there is no Woo order to write to, even
       // when it was queued with a real connection's store id
-      if (isTestFire(job)) return;
+      if (isTestFire(job)) return { ok: true };
       const row = await store.getStore(job.storeId);
-      // the worker serves every platform; only Woo connections are written back here
-      if (!row || row.platform !== 'woocommerce') return;
+      if (!row || row.platform !== 'woocommerce') return { ok: true };
       const context = { connectionId: job.storeId, orderId: job.orderId, jobId: job.id, offerId: job.offerId };
+      const failed = (reason: string, retry: boolean, at: 'note' | 'meta'): WriteBackAnswer => {
+        metrics.writeBacks.inc({ outcome: 'failed' });
+        log.warn({ ...context, step: at, reason, retry }, 'write-back: the store did not take it');
+        return { ok: false, reason, retry, step: at };
+      };
+      if (row.status !== 'active') return failed(`the connection is ${row.status}`, false, step === 'meta' ? 'meta' : 'note');
       const connection = readWooConnection(row);
       const client = connection.ok ? connections.clientFor(connection.value) : connection;
-      if (!client.ok) {
-        metrics.writeBacks.inc({ outcome: 'failed' });
-        log.warn({ ...context, reason: client.reason }, 'write-back skipped: connection unusable');
-        return;
-      }
-      const offer = await store.getOffer(job.merchantId, job.offerId);
-      const note = noteFor(job, outcome, offer?.name ?? job.offerId);
-
-      const noted = await client.value.addOrderNote(job.orderId, note);
-      if (!noted.ok) {
-        metrics.writeBacks.inc({ outcome: 'failed' });
-        log.warn({ ...context, failure: describeFailure(noted.reason) }, 'write-back: order note not added');
-        return;
+      if (!client.ok) return failed(`connection unusable: ${client.reason}`, false, step === 'meta' ? 'meta' : 'note');
+      let note: string | undefined;
+      if (step !== 'meta') {
+        const offer = await store.getOffer(job.merchantId, job.offerId);
+        note = noteFor(job, outcome, offer?.name ?? job.offerId);
+        const noted = await client.value.addOrderNote(job.orderId, note);
+        if (!noted.ok) return failed(`order note not added: ${describeFailure(noted.reason)}`, passingFailures.has(noted.reason.kind), 'note');
       }
       const written = await client.value.setOrderMeta(job.orderId, [{ key: transactionIdMetaKey, value: job.transactionId }]);
-      if (!written.ok) {
-        metrics.writeBacks.inc({ outcome: 'failed' });
-        log.warn({ ...context, failure: describeFailure(written.reason) }, 'write-back: order meta not written');
-        return;
-      }
+      if (!written.ok) return failed(`order meta not written: ${describeFailure(written.reason)}`, passingFailures.has(written.reason.kind), 'meta');
       metrics.writeBacks.inc({ outcome: 'ok' });
-      log.info({ ...context, status: outcome.status, note }, 'postback written back to the order');
+      log.info({ ...context, status: outcome.status, ...(note === undefined ? { resumed: 'meta' } : { note }) }, 'postback written back to the order');
+      return { ok: true };
     },
   };
 }
