@@ -608,13 +608,13 @@ describe('several domains of one merchant', () => {
   });
 });
 
-describe('write-backs the store did not take are tried again', () => {
-  const paidOrder = async (id: number) => {
-    await woo.addOrder(order({ id, status: 'processing' }));
-  };
-  const noteCount = (id: number) => woo.notes(id).length;
-  const metaOf = (id: number) => woo.order(id)?.meta_data.find((m) => m.key === transactionIdMetaKey)?.value;
+const paidOrder = async (id: number) => {
+  await woo.addOrder(order({ id, status: 'processing' }));
+};
+const noteCount = (id: number) => woo.notes(id).length;
+const metaOf = (id: number) => woo.order(id)?.meta_data.find((m) => m.key === transactionIdMetaKey)?.value;
 
+describe('write-backs the store did not take are tried again', () => {
   it('a store that is down when the postback settles gets its note and meta once it is back', async () => {
     await paidOrder(21);
     woo.outage = (request) => (request.startsWith('POST /orders/21/notes') || request === 'PUT /orders/21' ? 503 : null);
