@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { prepareAdminUi, type AdminUiState } from '@clickthread/admin';
 import { ConfigError, createLogger, systemClock, type Clock, type Logger } from '@clickthread/core';
 import { createAccessStore, type AccessStore } from '@clickthread/core/access';
-import { createUndiciTransport, createWorker, type SettledOutcome, type Transport, type Worker } from '@clickthread/core/delivery';
-import { createStore, type PostbackJob, type Store } from '@clickthread/core/storage';
+import { createUndiciTransport, createWorker, type Transport, type Worker } from '@clickthread/core/delivery';
+import { createStore, type Store } from '@clickthread/core/storage';
+import { createDurableWriteBack, type DurableWriteBack } from '@clickthread/core/write-back';
 import { createShopifyApp, loadShopifyConfig, type GraphqlFetch, type ShopifyAppHandle, type ShopifyConfig } from '@clickthread/shopify-app';
 import {
   createBridge,
@@ -40,6 +41,8 @@ export interface RunningClickthread {
   readonly store: Store;
   readonly access: AccessStore;
   readonly worker: Worker;
+  /** The write-backs of both platforms (the worker's onSettled); tasks the stores did not take are retried here. */
+  readonly writeBacks: DurableWriteBack;
   readonly bridge: Bridge;
   readonly bridgeConfig: BridgeConfig;
   readonly bridgeUrl: string;
@@ -134,11 +137,15 @@ export async function startClickthread(options: { env: Env; overrides?: Clickthr
     ? createShopifyApp({ config: shopifyConfig, store, clock, logger, admin, ...(o.graphqlFetch ? { graphqlFetch: o.graphqlFetch } : {}) })
     : undefined;
 
-  // One worker drains the shared outbox; each app's hook ignores the other platform's jobs.
-  const onSettled = async (job: PostbackJob, outcome: SettledOutcome): Promise<void> => {
-    await Promise.all([bridge.onSettled(job, outcome), shopify?.onSettled(job, outcome)]);
-  };
-  const worker = createWorker({ store, clock, logger, ssrf, onSettled, transport });
+  // One worker drains the shared outbox, and one write-back serves both platforms (each app's own
+  // would hand the other's jobs over, and both would claim the tasks of the platform they share).
+  const writeBacks = createDurableWriteBack({
+    store,
+    clock,
+    logger,
+    writers: { woocommerce: bridge.writeBack, ...(shopify ? { shopify: shopify.writeBack } : {}) },
+  });
+  const worker = createWorker({ store, clock, logger, ssrf, onSettled: writeBacks.onSettled, transport });
   const closeTransport = async (): Promise<void> => {
     if (ownsTransport) await transport.close();
   };
@@ -153,6 +160,7 @@ export async function startClickthread(options: { env: Env; overrides?: Clickthr
     bridge.reconciler.start();
     shopify?.reconciler.start();
     worker.start();
+    writeBacks.start();
     logger.info(
       {
         bridge: bridgeHttp.url,
@@ -171,6 +179,7 @@ export async function startClickthread(options: { env: Env; overrides?: Clickthr
       store,
       access,
       worker,
+      writeBacks,
       bridge,
       bridgeConfig,
       bridgeUrl: bridgeHttp.url,
@@ -180,6 +189,7 @@ export async function startClickthread(options: { env: Env; overrides?: Clickthr
         stopping ??= (async () => {
           await Promise.all(servers.map(close));
           await worker.stop();
+          await writeBacks.stop();
           await bridge.close();
           await shopify?.close();
           await closeTransport();

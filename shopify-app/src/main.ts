@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   const server = createServer(shopify.app);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   worker.start();
+  shopify.writeBacks.start();
   shopify.reconciler.start();
   logger.info(
     {

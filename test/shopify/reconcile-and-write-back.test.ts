@@ -337,6 +337,35 @@ describe('write-back: what became of each event\'s postbacks as order tags (Grap
     expect(h.logger.entries.some((e) => e.msg === 'onSettled hook failed')).toBe(false);
   });
 
+  it('tags Shopify did not take (HTTP 502) are kept and written once it answers, with what is true then', async () => {
+    gql.answer = () => ({ status: 502, body: { errors: 'Bad Gateway' } });
+    const job = await paidOrderJob();
+    await h.deliver();
+    expect(await h.store.getJob(job.id)).toMatchObject({ status: 'succeeded' });
+    expect(await h.store.listWriteBacks({})).toMatchObject([{ jobId: job.id, platform: 'shopify', status: 'pending', attempts: 1 }]);
+    const failedCalls = tagCalls().length;
+    expect(failedCalls).toBeGreaterThan(0);
+
+    acceptTags();
+    h.clock.advance(60_000);
+    expect(await h.handle.writeBacks.runOnce()).toEqual({ tried: 1, written: 1, deferred: 0, dead: 0 });
+    expect(tagCalls().slice(failedCalls).map((c) => c.variables)).toEqual([{ id: `gid://shopify/Order/${job.orderId}`, add: ['clickthread:sale:sent'], remove: ['clickthread:sale:failed'] }]);
+    expect(await h.store.listWriteBacks({})).toEqual([]);
+    expect(h.tracker.requests).toHaveLength(1);
+  });
+
+  it('tags Shopify refused (userErrors) are not tried again; the reason is kept', async () => {
+    gql.answer = (call) => ({
+      body: { data: { tagsAdd: { node: null, userErrors: [{ field: ['id'], message: 'Order does not exist' }] }, tagsRemove: { node: { id: call.variables['id'] ?? null }, userErrors: [] } } },
+    });
+    await paidOrderJob();
+    await h.deliver();
+    expect(await h.store.listWriteBacks({})).toMatchObject([{ status: 'dead', lastError: 'tagsAdd id: Order does not exist' }]);
+    h.clock.advance(10 ** 9);
+    expect(await h.handle.writeBacks.runOnce()).toMatchObject({ tried: 0 });
+    expect(tagCalls()).toHaveLength(1);
+  });
+
   it('an uninstalled shop is not written to', async () => {
     acceptTags();
     await paidOrderJob();

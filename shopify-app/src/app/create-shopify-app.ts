@@ -4,8 +4,9 @@ import { shopifyApp, type ShopifyApp } from '@shopify/shopify-app-express';
 import { createAdminUiRouter, createAdminUiUnavailableRouter, createApiRouter, type AdminUiState, type RateLimitOptions } from '@clickthread/admin';
 import type { Clock, Logger } from '@clickthread/core';
 import type { AccessStore } from '@clickthread/core/access';
-import type { SettledOutcome, Transport } from '@clickthread/core/delivery';
-import type { PostbackJob, Store, StoreConnection } from '@clickthread/core/storage';
+import type { Transport } from '@clickthread/core/delivery';
+import type { Store, StoreConnection } from '@clickthread/core/storage';
+import { createDurableWriteBack, type DurableWriteBack, type DurableWriteBackOptions, type WriteBackFn } from '@clickthread/core/write-back';
 import { createAdminGraphql, type AdminGraphql, type GraphqlFetch } from '../admin-api/admin-graphql.ts';
 import { createSessionTokenAuth } from '../admin/session-token-auth.ts';
 import { installShop, shopifyStoreId } from '../auth/installation.ts';
@@ -56,6 +57,8 @@ export interface CreateShopifyAppOptions {
   readonly adminRouter?: Router;
   /** The agency API (/api/v1); without it the app page is served but has no API behind it (tests of other routes). */
   readonly admin?: ShopifyAdminOptions;
+  /** Write-backs Shopify did not take: their retry schedule and how often they are looked for (core defaults). */
+  readonly writeBackRetry?: Pick<DurableWriteBackOptions, 'schedule' | 'pollIntervalMs'>;
 }
 
 export interface ShopifyAppHandle {
@@ -63,8 +66,15 @@ export interface ShopifyAppHandle {
   readonly shopify: ShopifyApp;
   readonly reconciler: Reconciler;
   readonly graphql: AdminGraphql;
-  /** The delivery worker's onSettled hook: tags the order once its postback is final; never throws. */
-  readonly onSettled: (job: PostbackJob, outcome: SettledOutcome) => Promise<void>;
+  /**
+   * The delivery worker's onSettled hook: tags the order once its postback is final; never throws.
+   * Tags Shopify did not take are kept and tried again by `writeBacks`.
+   */
+  readonly onSettled: DurableWriteBack['onSettled'];
+  /** This app's write-back tasks: start() with the worker, or runOnce(). */
+  readonly writeBacks: DurableWriteBack;
+  /** The Shopify write-back alone, for a process that serves several platforms with one hook. */
+  readonly writeBack: WriteBackFn;
   /** What OAuth/token exchange does after it has stored the offline session. */
   readonly installShop: (shop: string) => Promise<StoreConnection>;
   readonly sessionStorage: ClosableSessionStorage;
@@ -139,16 +149,12 @@ export function createShopifyApp(options: CreateShopifyAppOptions): ShopifyAppHa
   });
 
   const tagOrder = createOrderTagger({ store, graphql, logger });
-  const onSettled = async (job: PostbackJob, outcome: SettledOutcome): Promise<void> => {
-    // a retry is not an answer yet; the order is tagged once, when the postback is final
-    if (!config.writeBack || !outcome.final) return;
-    if (outcome.status !== 'succeeded' && outcome.status !== 'failed' && outcome.status !== 'dead') return;
-    try {
-      await tagOrder({ job, status: outcome.status, outcome: outcome.reason });
-    } catch (error) {
-      logger.error({ err: error, jobId: job.id }, 'write-back failed');
-    }
+  const writeBack: WriteBackFn = async ({ job, outcome }) => {
+    if (!config.writeBack) return { ok: true };
+    const tagged = await tagOrder({ job, status: outcome.status, outcome: outcome.reason });
+    return tagged.kind === 'failed' ? { ok: false, reason: tagged.reason, retry: tagged.retry } : { ok: true };
   };
+  const writeBacks = createDurableWriteBack({ store, clock, logger, writers: { shopify: writeBack }, ...options.writeBackRetry });
 
   const app = express();
   app.disable('x-powered-by');
@@ -252,11 +258,13 @@ export function createShopifyApp(options: CreateShopifyAppOptions): ShopifyAppHa
     shopify,
     reconciler,
     graphql,
-    onSettled,
+    onSettled: (job, outcome) => writeBacks.onSettled(job, outcome),
+    writeBacks,
+    writeBack,
     installShop: install,
     sessionStorage: sessions,
     async close() {
-      await reconciler.stop();
+      await Promise.all([reconciler.stop(), writeBacks.stop()]);
       if (!options.sessionStorage) await sessions.close();
     },
   };

@@ -10,7 +10,9 @@ import type { AdminGraphql } from '../admin-api/admin-graphql.ts';
  * outbox says of the order's jobs at that moment, event by event: a sent sale and a failed refund
  * show both, and a dead letter replayed with success loses its `failed` tag — the tags no longer
  * true go in the same request, through `tagsRemove`. A failed write-back is logged and never
- * touches the postback's own outcome.
+ * touches the postback's own outcome; one Shopify did not answer (network, HTTP 5xx, throttling)
+ * says so with `retry`, and is tried again (core/write-back); one it refused (userErrors: the order
+ * is gone, say) is not.
  */
 
 export type EventOutcome = 'sent' | 'failed';
@@ -82,7 +84,8 @@ export function orderTagChange(jobs: ReadonlyArray<Pick<PostbackJob, 'event' | '
 
 export type WriteBackResult =
   | { readonly kind: 'tagged'; readonly added: readonly string[]; readonly removed: readonly string[] }
-  | { readonly kind: 'skipped' | 'failed'; readonly reason: string };
+  | { readonly kind: 'skipped'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly reason: string; readonly retry: boolean };
 
 export function createOrderTagger(deps: { store: Store; graphql: AdminGraphql; logger: Logger }) {
   const { store, graphql, logger } = deps;
@@ -120,7 +123,7 @@ export function createOrderTagger(deps: { store: Store; graphql: AdminGraphql; l
     const answer = await graphql.request<OrderTagsData>(access, orderTagsMutation, { id: orderGid(job.orderId), add: change.add, remove: change.remove });
     if (!answer.ok) {
       log.warn({ reason: answer.reason }, 'order tag not written');
-      return { kind: 'failed', reason: answer.reason };
+      return { kind: 'failed', reason: answer.reason, retry: true };
     }
     const problems: string[] = [];
     for (const [name, payload] of [['tagsAdd', answer.value.tagsAdd], ['tagsRemove', answer.value.tagsRemove]] as const) {
@@ -131,7 +134,7 @@ export function createOrderTagger(deps: { store: Store; graphql: AdminGraphql; l
     if (problems.length > 0) {
       const reason = problems.join('; ');
       log.warn({ reason }, 'order tag refused');
-      return { kind: 'failed', reason };
+      return { kind: 'failed', reason, retry: false };
     }
     log.info({ added: change.add, removed: change.remove }, 'order tagged');
     return { kind: 'tagged', added: change.add, removed: change.remove };

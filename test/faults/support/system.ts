@@ -8,6 +8,7 @@ import { Session } from '@shopify/shopify-api';
 import { ManualClock, type Clock, type Logger, type OfferInput } from '@clickthread/core';
 import { buildOffer } from '@clickthread/core/fixtures';
 import { createWorker, type Worker } from '@clickthread/core/delivery';
+import { createDurableWriteBack } from '@clickthread/core/write-back';
 import { createSqliteStore, type Store } from '@clickthread/core/storage';
 import { startFakeTracker, type FakeTracker } from '@clickthread/core/testing';
 import { createShopifyApp, loadShopifyConfig, type ShopifyAppHandle } from '@clickthread/shopify-app';
@@ -202,10 +203,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     jitter: 0,
     timeoutMs: 2_000,
     workerId: 'fault-suite-worker',
-    onSettled: async (job, outcome) => {
-      await handle.onSettled(job, outcome);
-      await bridge.onSettled(job, outcome);
-    },
+    // one write-back for both platforms, as scripts/compose.ts has it
+    onSettled: createDurableWriteBack({ store, clock, logger, writers: { shopify: handle.writeBack, woocommerce: bridge.writeBack } }).onSettled,
   });
 
   const shopifyHeaders = (body: string, o: ShopifyWebhookOptions = {}): Record<string, string> => {
