@@ -83,18 +83,6 @@ describe('PostgreSQL, two worker processes on one outbox', () => {
     if (!store || !tracker) throw new Error('setup did not run');
     const count = 300;
     const trackerUrl = tracker.url;
-    await store.enqueue({
-      jobs: Array.from({ length: count }, (_, i) =>
-        buildJobDraft({
-          orderId: `pg-order-${i}`,
-          transactionId: `pg-tx-${i}`,
-          offerId: 'pg-offer',
-          allowHttp: true,
-          url: `${trackerUrl}/pb?transaction_id=pg-tx-${i}&order=pg-order-${i}`,
-        }),
-      ),
-      now: new Date(),
-    });
     for (const n of [1, 2]) {
       workers.push(
         await startWorkerProcess({
@@ -108,6 +96,20 @@ describe('PostgreSQL, two worker processes on one outbox', () => {
         }),
       );
     }
+    // both workers run (polling every 20 ms) before the jobs arrive: a worker that started first
+    // could otherwise drain all of them while the second process is still starting
+    await store.enqueue({
+      jobs: Array.from({ length: count }, (_, i) =>
+        buildJobDraft({
+          orderId: `pg-order-${i}`,
+          transactionId: `pg-tx-${i}`,
+          offerId: 'pg-offer',
+          allowHttp: true,
+          url: `${trackerUrl}/pb?transaction_id=pg-tx-${i}&order=pg-order-${i}`,
+        }),
+      ),
+      now: new Date(),
+    });
     // who holds jobs while they run: both workers must take part, or this proved nothing about two
     const holders = new Set<string>();
     const deadline = performance.now() + 45_000;
