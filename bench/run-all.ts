@@ -16,7 +16,7 @@ interface BenchScript {
 }
 
 const scripts: readonly BenchScript[] = [
-  { file: 'webhook-ingest.ts', title: 'Webhook ingest', timeoutMs: 150_000 },
+  { file: 'webhook-ingest.ts', title: 'Webhook ingest', timeoutMs: 240_000 },
   { file: 'delivery.ts', title: 'Delivery', timeoutMs: 120_000 },
   { file: 'capture-script.ts', title: 'Capture script', timeoutMs: 30_000 },
   { file: 'memory.ts', title: 'Memory and ID lookup', timeoutMs: 240_000 },

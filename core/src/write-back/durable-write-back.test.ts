@@ -190,6 +190,28 @@ describe('durable write-back', () => {
     expect(await store.listWriteBacks({})).toEqual([]);
   });
 
+  it('drops the task of a job replayed since: the replay writes back what is true then, the old outcome never follows', async () => {
+    const job = await storedJob();
+    const [claimed] = await store.claimDueJobs({ workerId: 'w', now: clock.now(), limit: 1, leaseUntil: new Date(start.getTime() + 60_000) });
+    await store.settleJob({
+      jobId: job.id,
+      workerId: 'w',
+      attempt: settled().attempt,
+      next: { status: 'dead' },
+      outcome: 'dead',
+      now: clock.now(),
+    });
+    const platform = scripted(unavailable);
+    const writeBack = durable(platform.write);
+    await writeBack.onSettled(claimed ?? job, settled({ status: 'dead', outcome: 'dead', reason: 'HTTP 500' }));
+    clock.advance(1_000);
+    expect(await store.replayJobs({ ids: [job.id], now: clock.now() })).toBe(1);
+    clock.advance(60_000);
+    expect(await writeBack.runOnce()).toEqual({ tried: 0, written: 0, deferred: 0, dead: 0 });
+    expect(platform.calls).toHaveLength(1);
+    expect(await store.listWriteBacks({})).toEqual([]);
+  });
+
   it('works through more due tasks than one claim takes', async () => {
     const platform = scripted(...Array.from({ length: 5 }, () => unavailable));
     const writeBack = durable(platform.write, { batchSize: 2 });

@@ -124,7 +124,9 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
       const tasks = await store.claimDueWriteBacks({ platforms, now, limit: batchSize, leaseUntil: new Date(now.getTime() + leaseMs) });
       for (const task of tasks) {
         const job = await store.getJob(task.jobId);
-        if (!job) {
+        // gone with its store; or replayed since (pending again, or settled anew after the task was
+        // kept): that settle writes back what is true now, and this older outcome must not follow it
+        if (!job || !finalStatuses.has(job.status) || job.updatedAt.getTime() > task.updatedAt.getTime()) {
           await store.finishWriteBack(task.jobId);
           continue;
         }
