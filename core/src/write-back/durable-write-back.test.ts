@@ -53,11 +53,13 @@ function settled(overrides: Partial<SettledOutcome> = {}): SettledOutcome {
   };
 }
 
-async function storedJob(orderId = '1001'): Promise<PostbackJob> {
+/** A job as the worker leaves it: sent and settled (`status`), at the clock's now. */
+async function storedJob(orderId = '1001', status: 'succeeded' | 'dead' = 'succeeded'): Promise<PostbackJob> {
   await store.enqueue({ jobs: [buildJobDraft({ orderId })], now: clock.now() });
-  const [job] = await store.listJobs({ orderId, limit: 1 });
-  if (!job) throw new Error('no job');
-  return job;
+  const [claimed] = await store.claimDueJobs({ workerId: 'w', now: clock.now(), limit: 1, leaseUntil: new Date(clock.now().getTime() + 60_000) });
+  if (!claimed) throw new Error('no job');
+  await store.settleJob({ jobId: claimed.id, workerId: 'w', attempt: settled().attempt, next: { status }, outcome: status, now: clock.now() });
+  return claimed;
 }
 
 /** A platform whose answers are scripted, one per call, recording what it was asked. */
@@ -191,19 +193,10 @@ describe('durable write-back', () => {
   });
 
   it('drops the task of a job replayed since: the replay writes back what is true then, the old outcome never follows', async () => {
-    const job = await storedJob();
-    const [claimed] = await store.claimDueJobs({ workerId: 'w', now: clock.now(), limit: 1, leaseUntil: new Date(start.getTime() + 60_000) });
-    await store.settleJob({
-      jobId: job.id,
-      workerId: 'w',
-      attempt: settled().attempt,
-      next: { status: 'dead' },
-      outcome: 'dead',
-      now: clock.now(),
-    });
+    const job = await storedJob('1001', 'dead');
     const platform = scripted(unavailable);
     const writeBack = durable(platform.write);
-    await writeBack.onSettled(claimed ?? job, settled({ status: 'dead', outcome: 'dead', reason: 'HTTP 500' }));
+    await writeBack.onSettled(job, settled({ status: 'dead', outcome: 'dead', reason: 'HTTP 500' }));
     clock.advance(1_000);
     expect(await store.replayJobs({ ids: [job.id], now: clock.now() })).toBe(1);
     clock.advance(60_000);
