@@ -221,6 +221,28 @@ describe('clickthread CLI', { timeout: 60_000 }, () => {
     expect(await withDb((s) => s.countJobs())).toEqual({ pending: 10, in_flight: 0, succeeded: 1, failed: 0, dead: 2 });
   });
 
+  it('write-backs lists what waits for another try and what was given up', async () => {
+    const now = new Date('2026-03-01T10:00:00.000Z');
+    await withDb(async (store) => {
+      await store.enqueue({ jobs: [buildJobDraft({ orderId: 'w1' }), buildJobDraft({ orderId: 'w2', storeId: 's2' })], now });
+      const jobs = await store.listJobs({});
+      const sent = { status: 'succeeded', outcome: 'success', reason: 'success=true;' } as const;
+      for (const job of jobs) {
+        await store.deferWriteBack({ jobId: job.id, storeId: job.storeId, platform: 'woocommerce', step: 'meta', outcome: sent, attempts: 2, dueAt: new Date(now.getTime() + 300_000), error: 'order meta not written: WooCommerce answered HTTP 503', now });
+      }
+      const gone = jobs.find((j) => j.orderId === 'w2');
+      if (gone) await store.abandonWriteBack({ jobId: gone.id, error: 'order note not added: order 2 not found (404)', now });
+    });
+    const all = await run(['write-backs']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/JOB\s+STORE\s+PLATFORM\s+STATUS\s+TRIES\s+STEP\s+NEXT TRY\s+LAST ERROR/);
+    expect(all.stdout).toMatch(/s1\s+woocommerce\s+pending\s+2\s+meta\s+2026-03-01 10:05:00\s+order meta not written/);
+    const dead = await run(['write-backs', '--dead', '--json']);
+    expect(JSON.parse(dead.stdout)).toMatchObject([{ storeId: 's2', status: 'dead', lastError: 'order note not added: order 2 not found (404)' }]);
+    expect(await run(['write-backs', '--store', 'nope'])).toMatchObject({ code: 0, stderr: expect.stringContaining('no write-back is waiting or given up') });
+    expect(await run(['write-backs', '--limit', 'lots'])).toMatchObject({ code: 1, stderr: expect.stringContaining('--limit') });
+  });
+
   it('worker --once sends what is due and exits', async () => {
     tracker.behave('/pb', { kind: 'everflow' });
     await withDb((store) =>

@@ -5,6 +5,7 @@ import { offersAdd, offersExport, offersImport, offersList } from './offers-comm
 import { replayCommand, type ReplayOptions } from './replay-command.ts';
 import { testFire, type TestFireOptions } from './test-fire-command.ts';
 import { workerCommand, type WorkerCommandOptions } from './worker-command.ts';
+import { writeBacksCommand, type WriteBacksOptions } from './write-back-commands.ts';
 
 /** The filters log, dead-letters and replay share. */
 function filters(command: Command): Command {
@@ -93,6 +94,15 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--failed', 'replay final failures (rejected, blocked) instead of dead letters')
     .option('--dry-run', 'show what would be replayed')
     .action((id: string | undefined, opts: ReplayOptions) => replayCommand(ctx, id, opts));
+
+  program
+    .command('write-backs')
+    .description('order notes and tags a store did not take: waiting for their next try, or given up with the reason')
+    .option('--store <id>', 'only this store (Shopify shop or Woo connection id)')
+    .option('--dead', 'only those given up')
+    .option('--limit <n>', 'how many (default 50)')
+    .option('--json', 'print JSON')
+    .action((opts: WriteBacksOptions) => writeBacksCommand(ctx, opts));
 
   return program;
 }
