@@ -440,22 +440,36 @@ const jobColumns = [
   'next_attempt_at', 'locked_by', 'lease_until', 'last_outcome', 'last_error', 'created_at', 'updated_at', 'depends_on',
 ] as const satisfies ReadonlyArray<keyof ReturnType<typeof jobRowOf>>;
 
+/** SQL texts that differ only by a row count, each made the first time it is asked for. */
+function textsBySize(build: (rows: number) => string): (rows: number) => string {
+  const texts = new Map<number, string>();
+  return (rows) => {
+    let text = texts.get(rows);
+    if (text === undefined) texts.set(rows, (text = build(rows)));
+    return text;
+  };
+}
+
+/** `insert into "table" (columns) values (?, …), …` for `rows` rows, then `tail`. */
+function multiRowInsert(table: string, columns: readonly string[], rows: number, tail = ''): string {
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  return `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}${tail}`;
+}
+
 /**
  * The enqueue's statements as SQL text (like hotReads: for a one-job enqueue, building and
  * compiling a 28-column insert with Kysely costs more than running it). Texts by row count are
  * made once.
  */
 class EnqueueStatements {
-  readonly #dialect: SqlDialect;
-  readonly #jobInserts = new Map<number, string>();
-  readonly #unattributedDeletes = new Map<number, string>();
   readonly receipt: string;
   readonly unattributed: string;
   readonly orderKeys: string;
   /** PostgreSQL: one guarded enqueue of an order at a time, until its transaction ends. */
   readonly orderLock: string | undefined;
+  readonly jobInsert: (rows: number) => string;
+  readonly unattributedDelete: (orders: number) => string;
   constructor(dialect: SqlDialect) {
-    this.#dialect = dialect;
     this.orderKeys = placeholders(dialect, 'select "idempotency_key" from "jobs" where "store_id" = ? and "order_id" = ?');
     this.orderLock = dialect === 'postgres' ? 'select pg_advisory_xact_lock(hashtextextended($1, 0))' : undefined;
     this.receipt = placeholders(
@@ -467,29 +481,12 @@ class EnqueueStatements {
       'insert into "unattributed_orders" ("store_id", "order_id", "order_number", "reason", "at") values (?, ?, ?, ?, ?) ' +
         'on conflict ("store_id", "order_id") do update set "order_number" = excluded."order_number", "reason" = excluded."reason", "at" = excluded."at"',
     );
-  }
-
-  jobInsert(rows: number): string {
-    let text = this.#jobInserts.get(rows);
-    if (text === undefined) {
-      const row = `(${jobColumns.map(() => '?').join(', ')})`;
-      text = placeholders(
-        this.#dialect,
-        `insert into "jobs" (${jobColumns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')} ` +
-          'on conflict ("idempotency_key") do nothing returning "store_id", "order_id"',
-      );
-      this.#jobInserts.set(rows, text);
-    }
-    return text;
-  }
-
-  unattributedDelete(orders: number): string {
-    let text = this.#unattributedDeletes.get(orders);
-    if (text === undefined) {
-      text = placeholders(this.#dialect, `delete from "unattributed_orders" where "store_id" = ? and "order_id" in (${Array.from({ length: orders }, () => '?').join(', ')})`);
-      this.#unattributedDeletes.set(orders, text);
-    }
-    return text;
+    this.jobInsert = textsBySize((rows) =>
+      placeholders(dialect, multiRowInsert('jobs', jobColumns, rows, ' on conflict ("idempotency_key") do nothing returning "store_id", "order_id"')),
+    );
+    this.unattributedDelete = textsBySize((orders) =>
+      placeholders(dialect, `delete from "unattributed_orders" where "store_id" = ? and "order_id" in (${Array.from({ length: orders }, () => '?').join(', ')})`),
+    );
   }
 }
 
@@ -504,44 +501,23 @@ const attemptColumns = [
  * prepared instead of filling up with one text per size.
  */
 class SettleStatements {
-  readonly #dialect: SqlDialect;
-  readonly #updates = new Map<number, string>();
-  readonly #attemptInserts = new Map<number, string>();
-  constructor(dialect: SqlDialect) {
-    this.#dialect = dialect;
-  }
-
   /** Parameters per job: id, status, next_attempt_at, last_outcome, last_error, updated_at, worker_id. */
-  update(rows: number): string {
-    let text = this.#updates.get(rows);
-    if (text === undefined) {
-      // PostgreSQL types VALUES parameters as text: the non-text columns are cast where used
-      const cast = (column: string, type: string) => (this.#dialect === 'postgres' ? `v.${column}::${type}` : `v.${column}`);
-      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-      text = placeholders(
-        this.#dialect,
-        `with v (id, status, next_attempt_at, last_outcome, last_error, updated_at, worker_id) as (values ${values}) ` +
+  readonly update: (rows: number) => string;
+  readonly attemptInsert: (rows: number) => string;
+  constructor(dialect: SqlDialect) {
+    // PostgreSQL types VALUES parameters as text: the non-text columns are cast where used
+    const cast = (column: string, type: string) => (dialect === 'postgres' ? `v.${column}::${type}` : `v.${column}`);
+    this.update = textsBySize((rows) =>
+      placeholders(
+        dialect,
+        `with v (id, status, next_attempt_at, last_outcome, last_error, updated_at, worker_id) as (values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}) ` +
           `update "jobs" set "status" = v.status, "next_attempt_at" = ${cast('next_attempt_at', 'timestamptz')}, "locked_by" = null, "lease_until" = null, ` +
           `"last_outcome" = v.last_outcome, "last_error" = v.last_error, "updated_at" = ${cast('updated_at', 'timestamptz')} ` +
           `from v where "jobs"."id" = ${cast('id', 'bigint')} and "jobs"."status" = 'in_flight' and "jobs"."locked_by" = v.worker_id ` +
           'returning "jobs"."id", "jobs"."idempotency_key"',
-      );
-      this.#updates.set(rows, text);
-    }
-    return text;
-  }
-
-  attemptInsert(rows: number): string {
-    let text = this.#attemptInserts.get(rows);
-    if (text === undefined) {
-      const row = `(${attemptColumns.map(() => '?').join(', ')})`;
-      text = placeholders(
-        this.#dialect,
-        `insert into "attempts" (${attemptColumns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`,
-      );
-      this.#attemptInserts.set(rows, text);
-    }
-    return text;
+      ),
+    );
+    this.attemptInsert = textsBySize((rows) => placeholders(dialect, multiRowInsert('attempts', attemptColumns, rows)));
   }
 }
 
