@@ -366,6 +366,27 @@ describe('write-back: what became of each event\'s postbacks as order tags (Grap
     expect(tagCalls()).toHaveLength(1);
   });
 
+  it('a refund that waited for a sale the network refused is never sent, and its failed tag still reaches the order', async () => {
+    acceptTags();
+    h.tracker.behave('/sale', { kind: 'reply', status: 400, body: 'unknown click' });
+    const sale = await paidOrderJob();
+    await h.webhook(webhookPaths.refundsCreate, 'refunds/create', buildRefundPayload(Number(sale.orderId)));
+    await h.deliver();
+    await h.deliver();
+    expect((await h.jobs(sale.orderId)).map((j) => [j.event, j.status])).toEqual([
+      ['sale', 'failed'],
+      ['refund', 'failed'],
+    ]);
+    expect(h.tracker.requests.map((r) => r.path)).toEqual(['/sale']);
+    // no worker sent the refund: the claim that settled it kept its write-back, due now
+    expect(await h.handle.writeBacks.runOnce()).toMatchObject({ written: 1 });
+    expect(tagCalls().at(-1)?.variables).toEqual({
+      id: `gid://shopify/Order/${sale.orderId}`,
+      add: ['clickthread:sale:failed', 'clickthread:refund:failed'],
+      remove: ['clickthread:sale:sent', 'clickthread:refund:sent'],
+    });
+  });
+
   it('an uninstalled shop is not written to', async () => {
     acceptTags();
     await paidOrderJob();

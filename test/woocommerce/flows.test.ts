@@ -283,6 +283,29 @@ describe('order lifecycles', () => {
     expect((await h.store.listJobs({ orderId: '54' })).map((j) => j.eventKey)).toEqual(['sale']);
   });
 
+  it('a refund that waited for a sale the network rejected is never sent, and the order says so', async () => {
+    h.tracker.behave('*', { kind: 'reply', status: 400, body: 'Invalid Trans. ID' });
+    woo.deliveryMode = 'queue';
+    await woo.addOrder(order({ id: 58, status: 'processing' }));
+    await woo.flush();
+    const refund = await woo.refundOrder(58, '5.00');
+    await woo.flush();
+    expect((await h.store.listJobs({ orderId: '58' })).map((j) => j.eventKey).toSorted()).toEqual([`refund:${refund}`, 'sale']);
+    await h.runWorker();
+    await h.runWorker();
+    expect(h.postbacks().map((p) => p['event'])).toEqual(['sale']);
+    expect((await h.store.listJobs({ orderId: '58' })).map((j) => [j.event, j.status])).toEqual([
+      ['refund', 'failed'],
+      ['sale', 'failed'],
+    ]);
+    // no worker sent the refund, so the claim that settled it kept its write-back, due now
+    expect(await h.bridge.writeBacks.runOnce()).toMatchObject({ written: 1 });
+    expect(woo.notes(58).map((n) => n.note)).toEqual([
+      'Affiliate postback sent to Network A: failed (rejected: HTTP 400: Invalid Trans. ID)',
+      `Affiliate postback to Network A (refund:${refund}) not sent: its conversion was never reported (the job it waited for is failed)`,
+    ]);
+  });
+
   it('an order whose first delivery is already cancelled reverses nothing: its sale was never reported', async () => {
     woo.deliveryMode = 'queue';
     await woo.addOrder(order({ id: 55, status: 'processing' }));

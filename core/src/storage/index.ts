@@ -22,7 +22,7 @@ export type {
   WriteBackOutcome,
   WriteBackTask,
 } from './store.ts';
-export { neverReportedOutcome } from './store.ts';
+export { neverReportedOutcome, neverReportedWriteBack } from './store.ts';
 export { createStore, isPostgresUrl, defaultSqlitePath, type CreateStoreOptions } from './create-store.ts';
 export {
   createSqliteStore,

@@ -8,7 +8,7 @@ import { InvariantError, StorageError } from '../shared/errors.ts';
 import { err, ok } from '../shared/result.ts';
 import type { AttemptsTable, CapturesTable, Database, JobsTable, OrderLinksTable, StoresTable, WriteBacksTable } from './database.ts';
 import { migrationProvider, type SqlDialect } from './migrations.ts';
-import { neverReportedOutcome } from './store.ts';
+import { neverReportedOutcome, neverReportedWriteBack } from './store.ts';
 import type {
   AttemptRecord,
   Capture,
@@ -768,11 +768,29 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       }
     }
     for (const [why, ids] of failed) {
-      await q
+      const settled = await q
         .updateTable('jobs')
         .set({ status: 'failed', last_outcome: neverReportedOutcome, last_error: why, next_attempt_at: now, updated_at: now })
         .where('id', 'in', ids)
         .where('status', '=', 'pending')
+        .returning('id')
+        .execute();
+      // no worker sends these, so no worker's hook hears of them: their write-back is handed to
+      // the processes that write back to their store's platform, due now
+      if (settled.length === 0) continue;
+      const outcome: WriteBackOutcome = { status: 'failed', outcome: neverReportedWriteBack, reason: why };
+      const stores = await q
+        .selectFrom('jobs')
+        .innerJoin('stores', 'stores.id', 'jobs.store_id')
+        .select(['jobs.id', 'jobs.store_id', 'stores.platform'])
+        .where('jobs.id', 'in', settled.map((r) => Number(r.id)))
+        .execute();
+      if (stores.length === 0) continue;
+      const row = { status: 'pending', step: null, outcome: JSON.stringify(outcome), attempts: 0, due_at: now, last_error: null, updated_at: now };
+      await q
+        .insertInto('write_backs')
+        .values(stores.map((r) => ({ job_id: Number(r.id), store_id: r.store_id, platform: r.platform, ...row, created_at: now })))
+        .onConflict((oc) => oc.column('job_id').doUpdateSet(row))
         .execute();
     }
     for (const [when, ids] of postponed) {

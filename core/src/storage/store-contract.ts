@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseOffer, type Offer } from '../offers/offer-schema.ts';
 import { InvariantError, StorageError } from '../shared/errors.ts';
 import { buildJobDraft, buildOfferInput } from '../testing/builders.ts';
-import { neverReportedOutcome, type AttemptRecord, type SettleInput, type Store } from './store.ts';
+import { neverReportedOutcome, neverReportedWriteBack, type AttemptRecord, type SettleInput, type Store } from './store.ts';
 
 /**
  * The one behaviour both adapters must have (like shopify-app-js's batteryOfTests). Each adapter's
@@ -927,6 +927,33 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
         await store.finishWriteBack(one.id);
         await store.finishWriteBack('junk');
         expect((await store.listWriteBacks({})).map((t) => t.jobId)).toEqual([two.id]);
+      });
+
+      it('keeps one, due now, for a job settled failed because what it waited for was never reported', async () => {
+        await store.createMerchant({ id: 'm1', name: 'M', now: t0 });
+        await store.upsertStore({ id: 's1', merchantId: 'm1', platform: 'shopify', domain: 'm1.myshopify.com', status: 'active', settings: {}, secrets: null, now: t0 });
+        await store.enqueue({ jobs: [saleDraft(), refundDraft()], now: t0 });
+        const [sale] = await store.claimDueJobs({ workerId: 'w', now: t0, limit: 1, leaseUntil: at(60_000) });
+        if (!sale) throw new Error('no sale');
+        await store.settleJob(settleOf(sale.id, 'w', { next: { status: 'dead' }, outcome: 'dead', now: at(1_000) }));
+        expect(await store.claimDueJobs({ workerId: 'w', now: at(2_000), limit: 10, leaseUntil: at(60_000) })).toEqual([]);
+        const [refund] = await store.listJobs({ orderId: 'o1', status: 'failed' });
+        expect(refund).toMatchObject({ event: 'refund', lastOutcome: neverReportedOutcome });
+        expect(await store.listWriteBacks({})).toEqual([
+          {
+            jobId: refund?.id,
+            storeId: 's1',
+            platform: 'shopify',
+            status: 'pending',
+            step: null,
+            outcome: { status: 'failed', outcome: neverReportedWriteBack, reason: 'the job it waited for is dead' },
+            attempts: 0,
+            dueAt: at(2_000),
+            lastError: null,
+            createdAt: at(2_000),
+            updatedAt: at(2_000),
+          },
+        ]);
       });
 
       it('saves nothing for a job that does not exist, and goes with its store', async () => {

@@ -71,6 +71,12 @@ export type JobStatus = 'pending' | 'in_flight' | 'succeeded' | 'failed' | 'dead
  */
 export const neverReportedOutcome = 'its conversion was never reported';
 
+/**
+ * The WriteBackOutcome.outcome of such a job: the claim that settles it keeps a write-back task for
+ * it (no worker's hook hears of a job that is never sent), so the order still shows it.
+ */
+export const neverReportedWriteBack = 'never_reported';
+
 export interface PostbackJob extends PostbackJobDraft {
   /** A decimal integer as a string ("42"), increasing with insertion. */
   readonly id: string;
@@ -192,7 +198,7 @@ export interface JobDayCount {
 /** What a settled postback's write-back shows on the order: the job's final state as the worker settled it. */
 export interface WriteBackOutcome {
   readonly status: 'succeeded' | 'failed' | 'dead';
-  /** The delivery outcome ('success', 'duplicate', 'rejected', …) or 'dead'. */
+  /** The delivery outcome ('success', 'duplicate', 'rejected', …), 'dead', or neverReportedWriteBack. */
   readonly outcome: string;
   readonly reason: string;
 }

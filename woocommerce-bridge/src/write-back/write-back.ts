@@ -1,5 +1,5 @@
 import type { Logger } from '@clickthread/core';
-import type { PostbackJob, Store, WriteBackOutcome } from '@clickthread/core/storage';
+import { neverReportedWriteBack, type PostbackJob, type Store, type WriteBackOutcome } from '@clickthread/core/storage';
 import type { WriteBackAnswer, WriteBackFn } from '@clickthread/core/write-back';
 import type { WooApiFailure } from '../rest/woo-client.ts';
 import { describeFailure, type ConnectionService } from '../connections/connection-service.ts';
@@ -47,6 +47,7 @@ const passingFailures: ReadonlySet<WooApiFailure['kind']> = new Set(['unauthoriz
 
 export function noteFor(job: Pick<PostbackJob, 'eventKey'>, outcome: WriteBackOutcome, offerName: string): string {
   const event = job.eventKey === 'sale' ? '' : ` (${job.eventKey})`;
+  if (outcome.outcome === neverReportedWriteBack) return `Affiliate postback to ${offerName}${event} not sent: its conversion was never reported (${outcome.reason})`;
   const head = `Affiliate postback sent to ${offerName}${event}`;
   if (outcome.outcome === 'success') return `${head}: success`;
   if (outcome.outcome === 'duplicate') return `${head}: success (the network already had it: ${outcome.reason})`;
