@@ -55,6 +55,7 @@ function examplesFor(h: ApiHarness): Record<string, Example> {
     'get /merchants/:merchantId/dead-letters': {},
     'post /merchants/:merchantId/dead-letters/replay': { body: {} },
     'get /merchants/:merchantId/unattributed': {},
+    'get /merchants/:merchantId/write-backs': {},
     'get /merchants/:merchantId/overview': {},
   };
 }

@@ -156,6 +156,28 @@ describe('postback log, dead letters, overview', () => {
     expect(res.body.orders).toEqual([{ storeId: 's1', orderId: '1004', orderNumber: '#1004', reason: 'no transaction ID found', at: t0.toISOString() }]);
   });
 
+  it("lists write-backs the stores did not take, waiting or given up; never another merchant's", async () => {
+    await h.store.upsertStore({ id: 'sb', merchantId: 'shop-b1', platform: 'woocommerce', domain: 'b1.example', status: 'active', settings: {}, secrets: null, now: t0 });
+    const jobs = await h.store.listJobs({});
+    const byOrder = (orderId: string) => jobs.find((j) => j.orderId === orderId)?.id ?? '';
+    const sent = { status: 'succeeded', outcome: 'success', reason: 'success=true;' } as const;
+    const later = new Date(t0.getTime() + 300_000);
+    await h.store.deferWriteBack({ jobId: byOrder('1001'), storeId: 's1', platform: 'shopify', step: null, outcome: sent, attempts: 2, dueAt: later, error: 'GraphQL Admin API 502 Bad Gateway', now: t0 });
+    await h.store.deferWriteBack({ jobId: byOrder('1003'), storeId: 's1', platform: 'shopify', step: null, outcome: sent, attempts: 1, dueAt: t0, error: 'x', now: t0 });
+    await h.store.abandonWriteBack({ jobId: byOrder('1003'), error: 'tagsAdd id: Order does not exist', now: new Date(t0.getTime() + 1_000) });
+    await h.store.deferWriteBack({ jobId: byOrder('9'), storeId: 'sb', platform: 'woocommerce', step: 'meta', outcome: sent, attempts: 1, dueAt: later, error: 'HTTP 503', now: t0 });
+
+    const all = await get('/write-backs');
+    expect(all.status).toBe(200);
+    expect(all.body.writeBacks).toEqual([
+      { postbackId: byOrder('1003'), storeId: 's1', platform: 'shopify', status: 'dead', outcome: sent, attempts: 1, step: null, nextTryAt: null, lastError: 'tagsAdd id: Order does not exist', updatedAt: new Date(t0.getTime() + 1_000).toISOString() },
+      { postbackId: byOrder('1001'), storeId: 's1', platform: 'shopify', status: 'pending', outcome: sent, attempts: 2, step: null, nextTryAt: later.toISOString(), lastError: 'GraphQL Admin API 502 Bad Gateway', updatedAt: t0.toISOString() },
+    ]);
+    expect((await get('/write-backs', { status: 'dead' })).body.writeBacks.map((w: { postbackId: string }) => w.postbackId)).toEqual([byOrder('1003')]);
+    expect((await get('/write-backs', { store: 'sb' })).body.writeBacks).toEqual([]);
+    expect((await get('/write-backs', { status: 'lost' })).status).toBe(400);
+  });
+
   it('sums up the window: reported, success rate, dead letters, unattributed, a series per day', async () => {
     const res = await get('/overview', { days: '3' });
     expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
 import type { Agency, ApiTokenRecord, AuditEntry } from '@clickthread/core/access';
 import { redactUrl } from '@clickthread/core/delivery';
-import type { AttemptRecord, Merchant, PostbackJob, StoreConnection, UnattributedOrder } from '@clickthread/core/storage';
+import type { AttemptRecord, Merchant, PostbackJob, StoreConnection, UnattributedOrder, WriteBackTask } from '@clickthread/core/storage';
 
 /**
  * The JSON the API answers with. Secrets never leave: token hashes, a store's sealed secrets,
@@ -87,6 +87,20 @@ export const unattributedView = (u: UnattributedOrder) => ({
   orderNumber: u.orderNumber,
   reason: u.reason,
   at: u.at.toISOString(),
+});
+
+/** A write-back the store did not take: waiting for its next try, or given up with the reason. */
+export const writeBackView = (t: WriteBackTask) => ({
+  postbackId: t.jobId,
+  storeId: t.storeId,
+  platform: t.platform,
+  status: t.status,
+  outcome: t.outcome,
+  attempts: t.attempts,
+  step: t.step,
+  nextTryAt: t.status === 'pending' ? t.dueAt.toISOString() : null,
+  lastError: t.lastError,
+  updatedAt: t.updatedAt.toISOString(),
 });
 
 export const auditView = (e: AuditEntry) => ({

@@ -1500,6 +1500,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     listWriteBacks: (filter) =>
       guard('listWriteBacks', async () => {
         let q = db.selectFrom('write_backs').selectAll();
+        if (filter.merchantId !== undefined) q = q.where('store_id', 'in', db.selectFrom('stores').select('id').where('merchant_id', '=', filter.merchantId));
         if (filter.storeId !== undefined) q = q.where('store_id', '=', filter.storeId);
         if (filter.status !== undefined) q = q.where('status', '=', filter.status);
         const limit = Math.min(Math.max(1, filter.limit ?? defaultListLimit), maxListLimit);

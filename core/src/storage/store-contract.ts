@@ -963,6 +963,8 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
         await store.upsertStore({ id: 's1', merchantId: 'm1', platform: 'woocommerce', domain: 'shop.example', status: 'active', settings: {}, secrets: null, now: t0 });
         const job = await enqueueOne({ merchantId: 'm1', storeId: 's1', orderId: 'o1' });
         await defer(job.id);
+        expect(await store.listWriteBacks({ merchantId: 'm1' })).toMatchObject([{ jobId: job.id }]);
+        expect(await store.listWriteBacks({ merchantId: 'm2' })).toEqual([]);
         await store.deleteStore('s1');
         expect(await store.listWriteBacks({})).toEqual([]);
         const again = await enqueueOne({ merchantId: 'm1', storeId: 's9', orderId: 'o1' });

@@ -398,8 +398,8 @@ export interface Store {
   finishWriteBack(jobId: string): Promise<void>;
   /** Given up: kept as dead with its last error, for the merchant to see. */
   abandonWriteBack(input: { jobId: string; error: string; now: Date }): Promise<void>;
-  /** Newest first (at most `limit`, default 100). */
-  listWriteBacks(filter: { storeId?: string; status?: WriteBackTask['status']; limit?: number }): Promise<WriteBackTask[]>;
+  /** Newest first (at most `limit`, default 100); `merchantId`: the tasks of that merchant's stores. */
+  listWriteBacks(filter: { merchantId?: string; storeId?: string; status?: WriteBackTask['status']; limit?: number }): Promise<WriteBackTask[]>;
 }
 
 export type { PostbackEvent, IdSource };

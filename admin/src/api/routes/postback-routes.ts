@@ -4,9 +4,12 @@ import { defineRoute, type ApiRoute } from '../api-route.ts';
 import { fail, notFound, ok } from '../api-reply.ts';
 import { fromDateSchema, jobIdSchema, jobParams, jobStatusSchema, limitSchema, merchantParams, offerIdSchema, toDateSchema } from '../api-schemas.ts';
 import { visibleMerchant } from '../principal.ts';
-import { attemptView, jobView, unattributedView } from '../views.ts';
+import { attemptView, jobView, unattributedView, writeBackView } from '../views.ts';
 
-/** The postback log (jobs and their attempts), dead letters and their replay, unattributed orders. */
+/**
+ * The postback log (jobs and their attempts), dead letters and their replay, unattributed orders,
+ * and write-backs (order notes and tags) the stores did not take.
+ */
 
 const logFilters = {
   offer: offerIdSchema.optional(),
@@ -148,6 +151,27 @@ export function postbackRoutes(): ApiRoute[] {
         if (!merchant) return notFound('merchant');
         const orders = await deps.store.listUnattributed({ merchantId: merchant.id, limit: query.limit, ...(query.store === undefined ? {} : { storeId: query.store }) });
         return ok({ orders: orders.map(unattributedView) });
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/merchants/:merchantId/write-backs',
+      summary: 'Order notes and tags a store did not take: waiting for their next try, or given up (dead) with the reason',
+      tag: 'postbacks',
+      params: merchantParams,
+      query: z.strictObject({ store: z.string().min(1).max(128).optional(), status: z.enum(['pending', 'dead']).optional(), limit: limitSchema(500, 100) }),
+      responses: { 200: 'Write-backs, newest first', 404: 'No such merchant' },
+      async handle({ deps, principal, params, query }) {
+        const merchant = await visibleMerchant(deps.store, principal, params.merchantId);
+        if (!merchant) return notFound('merchant');
+        const tasks = await deps.store.listWriteBacks({
+          merchantId: merchant.id,
+          limit: query.limit,
+          ...(query.store === undefined ? {} : { storeId: query.store }),
+          ...(query.status === undefined ? {} : { status: query.status }),
+        });
+        return ok({ writeBacks: tasks.map(writeBackView) });
       },
     }),
   ];
