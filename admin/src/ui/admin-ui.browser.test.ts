@@ -189,11 +189,16 @@ describe('admin UI in Chromium', () => {
     await page.getByText('capture.js?merchant=shop-a1').waitFor();
     await shot('connections');
 
-    // the overview counts all of it
+    // the overview counts all of it, and names the order notes a store did not take
+    await h.store.deferWriteBack({ jobId: deadId, storeId: 'wc_1', platform: 'woocommerce', step: null, outcome: { status: 'dead', outcome: 'dead', reason: 'HTTP 503' }, attempts: 3, dueAt: h.clock.now(), error: 'x', now: h.clock.now() });
+    await h.store.abandonWriteBack({ jobId: deadId, error: 'order note not added: order 2001 not found (404)', now: h.clock.now() });
     await tab('Overview');
     await page.getByText('Conversions reported').waitFor();
     await page.getByText('Postbacks per day').waitFor();
     await page.getByText('no transaction ID found (no cart attribute, landing site, link or customer)').waitFor();
+    await page.getByText('Order notes and tags not written yet').waitFor();
+    await page.getByText('order note not added: order 2001 not found (404)').waitFor();
+    await page.getByText('given up').waitFor();
     await shot('overview');
 
     expect(pageErrors).toEqual([]);

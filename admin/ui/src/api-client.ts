@@ -209,6 +209,20 @@ export interface Overview {
   readonly series: ReadonlyArray<{ readonly date: string; readonly succeeded: number; readonly failed: number; readonly dead: number; readonly pending: number }>;
 }
 
+/** An order note or tags a store did not take (GET /merchants/:id/write-backs). */
+export interface WriteBack {
+  readonly postbackId: string;
+  readonly storeId: string;
+  readonly platform: string;
+  readonly status: 'pending' | 'dead';
+  readonly outcome: { readonly status: string; readonly outcome: string; readonly reason: string };
+  readonly attempts: number;
+  readonly step: string | null;
+  readonly nextTryAt: string | null;
+  readonly lastError: string | null;
+  readonly updatedAt: string;
+}
+
 export interface ConnectionHealth {
   readonly lastDeliveryAt?: string | null;
   readonly webhooks?: ReadonlyArray<{ readonly topic: string; readonly id: string; readonly status: string }>;

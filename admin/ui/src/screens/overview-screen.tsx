@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Select, Spinner, Text } from '@shopify/polaris';
-import type { ApiClient, Overview } from '../api-client.ts';
+import type { ApiClient, Overview, WriteBack } from '../api-client.ts';
 import { SeriesChart } from '../components/series-chart.tsx';
 
 function Stat({ label, value, tone }: { label: string; value: string; tone?: 'critical' | 'success' }) {
@@ -18,10 +18,45 @@ function Stat({ label, value, tone }: { label: string; value: string; tone?: 'cr
   );
 }
 
+const when = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
+
+/** Order notes and tags a store did not take: the merchant would otherwise not know why an order shows nothing. */
+function WriteBacksCard({ writeBacks }: { writeBacks: readonly WriteBack[] | null }) {
+  return (
+    <Card>
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">
+          Order notes and tags not written yet
+        </Text>
+        {writeBacks === null ? (
+          <Spinner accessibilityLabel="Loading write-backs" size="small" />
+        ) : writeBacks.length === 0 ? (
+          <Text as="p" tone="subdued">
+            Every settled postback is shown on its order.
+          </Text>
+        ) : (
+          <DataTable
+            columnContentTypes={['text', 'text', 'text', 'numeric', 'text']}
+            headings={['Postback', 'Store', 'State', 'Tries', 'Why']}
+            rows={writeBacks.map((w) => [
+              `#${w.postbackId}`,
+              w.storeId,
+              w.status === 'dead' ? 'given up' : `next try ${when(w.nextTryAt ?? w.updatedAt)} UTC`,
+              w.attempts,
+              w.lastError ?? '',
+            ])}
+          />
+        )}
+      </BlockStack>
+    </Card>
+  );
+}
+
 export function OverviewScreen({ api, merchantId }: { api: ApiClient; merchantId: string }) {
   const [days, setDays] = useState('14');
   const [data, setData] = useState<Overview | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [writeBacks, setWriteBacks] = useState<readonly WriteBack[] | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -35,6 +70,17 @@ export function OverviewScreen({ api, merchantId }: { api: ApiClient; merchantId
       live = false;
     };
   }, [api, merchantId, days]);
+
+  useEffect(() => {
+    let live = true;
+    void api.get<{ writeBacks: WriteBack[] }>(`/merchants/${encodeURIComponent(merchantId)}/write-backs`, { limit: '20' }).then((r) => {
+      // the overview stands without this list: a failure leaves it empty
+      if (live) setWriteBacks(r.ok ? r.value.writeBacks : []);
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, merchantId]);
 
   if (error !== null) return <Banner tone="critical" title="Could not load the overview"><p>{error}</p></Banner>;
   if (data === null) return <Spinner accessibilityLabel="Loading the overview" />;
@@ -78,6 +124,7 @@ export function OverviewScreen({ api, merchantId }: { api: ApiClient; merchantId
           )}
         </BlockStack>
       </Card>
+      <WriteBacksCard writeBacks={writeBacks} />
     </BlockStack>
   );
 }
