@@ -133,7 +133,7 @@ describe('durable write-back', () => {
     clock.advance(10 ** 9);
     expect(await writeBack.runOnce()).toEqual({ tried: 0, written: 0, deferred: 0, dead: 0 });
     expect(platform.calls).toHaveLength(3);
-    expect(await store.listWriteBacks({ status: 'dead' })).toMatchObject([{ jobId: job.id, lastError: 'HTTP 503 from the store (gave up after 3 tries)' }]);
+    expect(await store.listWriteBacks({ status: 'dead' })).toMatchObject([{ jobId: job.id, attempts: 3, lastError: 'HTTP 503 from the store (gave up after 3 tries)' }]);
     expect(logger.entries.some((e) => e.level === 'warn' && e.msg === 'write-back given up')).toBe(true);
   });
 

@@ -105,8 +105,8 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
     const now = clock.now();
     if (delay === undefined) {
       const why = answer.retry ? `${answer.reason} (gave up after ${call.attempt} tries)` : answer.reason;
-      // the first try has no task yet: keep one, dead, so the merchant can see why the order shows nothing
-      if (call.attempt === 1) await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, platform, step: answer.step ?? null, outcome: call.outcome, attempts: 1, dueAt: now, error: why, now });
+      // kept (the first try has no task yet), dead, with every try counted: the merchant sees why the order shows nothing
+      await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, platform, step: answer.step ?? call.step ?? null, outcome: call.outcome, attempts: call.attempt, dueAt: now, error: why, now });
       await store.abandonWriteBack({ jobId: call.job.id, error: why, now });
       logger.warn(context, 'write-back given up');
       return 'dead';
