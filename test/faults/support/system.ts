@@ -8,7 +8,7 @@ import { Session } from '@shopify/shopify-api';
 import { ManualClock, type Clock, type Logger, type OfferInput } from '@clickthread/core';
 import { buildOffer } from '@clickthread/core/fixtures';
 import { createWorker, type Worker } from '@clickthread/core/delivery';
-import { createDurableWriteBack } from '@clickthread/core/write-back';
+import { createDurableWriteBack, type DurableWriteBack } from '@clickthread/core/write-back';
 import { createSqliteStore, type Store } from '@clickthread/core/storage';
 import { startFakeTracker, type FakeTracker } from '@clickthread/core/testing';
 import { createShopifyApp, loadShopifyConfig, type ShopifyAppHandle } from '@clickthread/shopify-app';
@@ -45,6 +45,8 @@ export interface SystemOptions {
   readonly sqlitePath?: string;
   /** Delays between attempts (default one minute, then dead). */
   readonly schedule?: readonly number[];
+  /** The write-back retry schedule (default: core's). */
+  readonly writeBackSchedule?: readonly number[];
 }
 
 export interface ShopifyWebhookOptions {
@@ -60,6 +62,8 @@ export interface System {
   readonly clock: Clock;
   readonly tracker: FakeTracker;
   readonly worker: Worker;
+  /** The write-backs of both apps (the worker's onSettled); runOnce() tries what is due. */
+  readonly writeBacks: DurableWriteBack;
   readonly shopify: { readonly url: string; readonly handle: ShopifyAppHandle; readonly merchantId: string; readonly storeId: string };
   readonly woo: { readonly url: string; readonly bridge: Bridge; readonly fake: FakeWoo; readonly connectionId: string; readonly webhookPath: string; readonly source: string };
   /** Headers of a Shopify webhook for these exact bytes. */
@@ -203,9 +207,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     jitter: 0,
     timeoutMs: 2_000,
     workerId: 'fault-suite-worker',
-    // one write-back for both platforms, as scripts/compose.ts has it
-    onSettled: createDurableWriteBack({ store, clock, logger, writers: { shopify: handle.writeBack, woocommerce: bridge.writeBack } }).onSettled,
+    onSettled: (job, outcome) => writeBacks.onSettled(job, outcome),
   });
+  // one write-back for both platforms, as scripts/compose.ts has it
+  const writeBacks = createDurableWriteBack({ store, clock, logger, writers: { shopify: handle.writeBack, woocommerce: bridge.writeBack }, ...(options.writeBackSchedule ? { schedule: options.writeBackSchedule } : {}) });
 
   const shopifyHeaders = (body: string, o: ShopifyWebhookOptions = {}): Record<string, string> => {
     sequence += 1;
@@ -238,6 +243,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     clock,
     tracker,
     worker,
+    writeBacks,
     shopify: { url: shopifyServer.url, handle, merchantId: shop.merchantId, storeId: shop.id },
     woo: { url: wooServer.url, bridge, fake, connectionId, webhookPath, source: fake.url },
     shopifyHeaders,
