@@ -2,6 +2,7 @@ import { createMemoryLogger, ManualClock } from '@clickthread/core';
 import { transactionIdMetaKey } from '@clickthread/woocommerce-bridge';
 import { wooOrderAt } from '@clickthread/woocommerce-bridge/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hour, liveFor, minute } from './support/fake-time.ts';
 import { startSystem, wooMetaKey, type System } from './support/system.ts';
 
 /**
@@ -11,10 +12,7 @@ import { startSystem, wooMetaKey, type System } from './support/system.ts';
  * kept dead with the store's answer, and nothing is written after.
  */
 
-const minute = 60_000;
-const hour = 60 * minute;
 const writeBackSchedule = [1 * minute, 5 * minute, 30 * minute, 2 * hour];
-const step = 5 * minute;
 
 let system: System;
 let clock: ManualClock;
@@ -47,16 +45,15 @@ async function placeWooOrder(): Promise<number> {
   return id;
 }
 
-/** Moves the clock in steps, sending due postbacks and trying due write-backs at each, placing orders where asked. */
-async function live(durationMs: number, placeEvery?: number): Promise<number[]> {
-  const placed: number[] = [];
-  for (let elapsed = 0; elapsed <= durationMs; elapsed += step) {
-    if (placeEvery !== undefined && elapsed % placeEvery === 0) placed.push(await placeWooOrder());
-    await system.drain();
-    await system.writeBacks.runOnce();
-    clock.advance(step);
-  }
-  return placed;
+/** One turn of the system: due postbacks sent, due write-backs tried. */
+async function turn(): Promise<void> {
+  await system.drain();
+  await system.writeBacks.runOnce();
+}
+
+/** Moves the clock in steps, taking a turn at each, placing orders where asked. */
+function live(durationMs: number, placeEvery?: number): Promise<number[]> {
+  return liveFor(clock, durationMs, turn, placeEvery === undefined ? undefined : { every: placeEvery, place: async () => [await placeWooOrder()] });
 }
 
 /** One note per offer's postback (the system's two networks). */

@@ -3,6 +3,7 @@ import type { PostbackJob } from '@clickthread/core/storage';
 import { wpJsonEncode, wooOrderAt } from '@clickthread/woocommerce-bridge/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildOrderPayload, captureAttribute } from '../shopify/order-payload-builder.ts';
+import { hour, liveFor, minute } from './support/fake-time.ts';
 import { startSystem, wooMetaKey, type System } from './support/system.ts';
 
 /**
@@ -13,11 +14,8 @@ import { startSystem, wooMetaKey, type System } from './support/system.ts';
  * more, and a replay delivers them.
  */
 
-const minute = 60_000;
-const hour = 60 * minute;
 const schedule = [1 * minute, 5 * minute, 30 * minute, 2 * hour, 6 * hour];
 const scheduleSpan = schedule.reduce((a, b) => a + b, 0);
-const step = 5 * minute;
 
 let system: System;
 let clock: ManualClock;
@@ -56,14 +54,8 @@ async function placeOrders(): Promise<string[]> {
 }
 
 /** Moves the clock in steps, running the worker at each, placing orders where asked. */
-async function live(durationMs: number, placeEvery?: number): Promise<string[]> {
-  const placed: string[] = [];
-  for (let elapsed = 0; elapsed <= durationMs; elapsed += step) {
-    if (placeEvery !== undefined && elapsed % placeEvery === 0) placed.push(...(await placeOrders()));
-    await system.drain();
-    clock.advance(step);
-  }
-  return placed;
+function live(durationMs: number, placeEvery?: number): Promise<string[]> {
+  return liveFor(clock, durationMs, async () => void (await system.drain()), placeEvery === undefined ? undefined : { every: placeEvery, place: placeOrders });
 }
 
 function successesByJob(): Map<string, number> {
