@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { postbackEvents } from '@clickthread/core';
+import { jobStatuses } from '@clickthread/core/storage';
 
 /** Schemas shared by several routes. */
 
@@ -12,7 +13,7 @@ export const storeIdSchema = z.string().min(1, 'is required').max(128, 'is longe
 export const jobIdSchema = z.string().regex(/^\d{1,15}$/, 'must be a postback id (digits)');
 export const tokenPrefixSchema = z.string().regex(/^[0-9a-f]{10}$/, 'must be a token prefix (10 hex characters)');
 export const eventSchema = z.enum(postbackEvents);
-export const jobStatusSchema = z.enum(['pending', 'in_flight', 'succeeded', 'failed', 'dead']);
+export const jobStatusSchema = z.enum(jobStatuses);
 
 export const merchantParams = z.strictObject({ merchantId: merchantIdSchema });
 export const offerParams = z.strictObject({ merchantId: merchantIdSchema, offerId: offerIdSchema });

@@ -1,9 +1,8 @@
 import { redactUrl } from '../delivery/redact-url.ts';
-import type { JobFilter, JobStatus, PostbackJob } from '../storage/store.ts';
+import { isJobStatus, jobStatuses, type JobFilter, type JobStatus, type PostbackJob } from '../storage/store.ts';
 import { CliFailure, parseCountOption, parseTimeOption, withStore, type CliContext } from './cli-context.ts';
 import { formatTable, shorten } from './cli-output.ts';
 
-const statuses: readonly JobStatus[] = ['pending', 'in_flight', 'succeeded', 'failed', 'dead'];
 
 export interface LogOptions {
   readonly merchant?: string;
@@ -19,7 +18,7 @@ export interface LogOptions {
 
 export function jobFilterOf(opts: LogOptions, forced: Partial<JobFilter> = {}): JobFilter {
   const problems: string[] = [];
-  if (opts.status !== undefined && !(statuses as readonly string[]).includes(opts.status)) problems.push(`--status: "${opts.status}" must be one of ${statuses.join(', ')}`);
+  if (opts.status !== undefined && !isJobStatus(opts.status)) problems.push(`--status: "${opts.status}" must be one of ${jobStatuses.join(', ')}`);
   let from: Date | undefined;
   let to: Date | undefined;
   let limit = 50;

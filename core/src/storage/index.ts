@@ -8,6 +8,7 @@ export type {
   Capture,
   OrderLink,
   JobStatus,
+  FinalJobStatus,
   PostbackJob,
   AttemptRecord,
   SettleInput,
@@ -22,7 +23,7 @@ export type {
   WriteBackOutcome,
   WriteBackTask,
 } from './store.ts';
-export { neverReportedOutcome, neverReportedWriteBack } from './store.ts';
+export { neverReportedOutcome, neverReportedWriteBack, jobStatuses, isJobStatus, isFinalJobStatus } from './store.ts';
 export { createStore, isPostgresUrl, defaultSqlitePath, type CreateStoreOptions } from './create-store.ts';
 export {
   createSqliteStore,

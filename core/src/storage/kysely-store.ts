@@ -8,7 +8,7 @@ import { InvariantError, StorageError } from '../shared/errors.ts';
 import { err, ok } from '../shared/result.ts';
 import type { AttemptsTable, CapturesTable, Database, JobsTable, OrderLinksTable, StoresTable, WriteBacksTable } from './database.ts';
 import { migrationProvider, type SqlDialect } from './migrations.ts';
-import { neverReportedOutcome, neverReportedWriteBack } from './store.ts';
+import { isFinalJobStatus, isJobStatus, jobStatuses, neverReportedOutcome, neverReportedWriteBack } from './store.ts';
 import type {
   AttemptRecord,
   Capture,
@@ -68,7 +68,6 @@ export interface KyselyStoreOptions {
   readonly groupEnqueue?: boolean;
 }
 
-const jobStatuses: readonly JobStatus[] = ['pending', 'in_flight', 'succeeded', 'failed', 'dead'];
 const defaultListLimit = 100;
 const maxListLimit = 10_000;
 /** Rows per multi-row INSERT: ~30 columns each stays far below SQLite's bound-parameter limit. */
@@ -315,7 +314,7 @@ function storeFromRow(row: Selectable<Database['stores']>): StoreConnection {
  * migrations.ts); only the known statuses are ever written into SQL.
  */
 function statusLiteral(status: JobStatus) {
-  if (!(jobStatuses as readonly string[]).includes(status)) throw new InvariantError(`unknown job status ${JSON.stringify(status)}`);
+  if (!isJobStatus(status)) throw new InvariantError(`unknown job status ${JSON.stringify(status)}`);
   return sql.lit(status);
 }
 
@@ -369,7 +368,6 @@ function hotSql(dialect: SqlDialect): Record<keyof typeof hotReads, string> {
 const waitingBatch = 500;
 /** A job waiting for one due now is looked at again no sooner than this (it is woken when that one settles). */
 const minWaitMs = 1_000;
-const finalStatuses: ReadonlySet<string> = new Set(['succeeded', 'failed', 'dead']);
 
 /**
  * The jobs waiting for any of `ids` (by idempotency key) that were postponed are due now: those
@@ -412,7 +410,7 @@ async function settleIn(trx: Kysely<Database>, input: SettleInput): Promise<Sett
     .where('locked_by', '=', input.workerId)
     .executeTakeFirst();
   const applied = Number(updated.numUpdatedRows) > 0;
-  const woke = applied && finalStatuses.has(next.status) && (await wakeDependents(trx, [id], iso(input.now))).size > 0;
+  const woke = applied && isFinalJobStatus(next.status) && (await wakeDependents(trx, [id], iso(input.now))).size > 0;
   // a job deleted meanwhile (its store was uninstalled) has nowhere to keep the attempt
   const exists = applied || (await trx.selectFrom('jobs').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   if (exists) {
@@ -618,7 +616,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     const keyOf = new Map(updated.map((r) => [Number(r.id), r.idempotency_key]));
     const ended = inputs.flatMap((input, i) => {
       const id = known[i];
-      return id !== undefined && applied.has(id) && finalStatuses.has(input.next.status) ? [{ id, now: iso(input.now) }] : [];
+      return id !== undefined && applied.has(id) && isFinalJobStatus(input.next.status) ? [{ id, now: iso(input.now) }] : [];
     });
     let woken = new Set<string>();
     if (ended.length > 0) {
@@ -1315,7 +1313,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         if (filter.offerId !== undefined) q = q.where('offer_id', '=', filter.offerId);
         const counts = Object.fromEntries(jobStatuses.map((s) => [s, 0])) as Record<JobStatus, number>;
         for (const row of await q.execute()) {
-          if ((jobStatuses as readonly string[]).includes(row.status)) counts[row.status as JobStatus] = Number(row.n);
+          if (isJobStatus(row.status)) counts[row.status] = Number(row.n);
         }
         return counts;
       }),
@@ -1334,8 +1332,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           .orderBy('status');
         if (filter.merchantId !== undefined) q = q.where('merchant_id', '=', filter.merchantId);
         return (await q.execute())
-          .filter((r) => (jobStatuses as readonly string[]).includes(r.status))
-          .map((r): JobDayCount => ({ day: r.day, status: r.status as JobStatus, count: Number(r.n) }));
+          .flatMap((r): JobDayCount[] => (isJobStatus(r.status) ? [{ day: r.day, status: r.status, count: Number(r.n) }] : []));
       }),
 
     cancelPendingJobs: (input) =>

@@ -62,7 +62,18 @@ export interface OrderLink {
   readonly linkedAt: Date;
 }
 
-export type JobStatus = 'pending' | 'in_flight' | 'succeeded' | 'failed' | 'dead';
+export const jobStatuses = ['pending', 'in_flight', 'succeeded', 'failed', 'dead'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+/** The statuses a job ends in (until replayed): no worker sends it again. */
+export type FinalJobStatus = Extract<JobStatus, 'succeeded' | 'failed' | 'dead'>;
+
+export function isJobStatus(value: string): value is JobStatus {
+  return (jobStatuses as readonly string[]).includes(value);
+}
+
+export function isFinalJobStatus(status: string): status is FinalJobStatus {
+  return status === 'succeeded' || status === 'failed' || status === 'dead';
+}
 
 /**
  * The lastOutcome of a job that waited for another (PostbackJobDraft.dependsOn) which ended failed
@@ -197,7 +208,7 @@ export interface JobDayCount {
 
 /** What a settled postback's write-back shows on the order: the job's final state as the worker settled it. */
 export interface WriteBackOutcome {
-  readonly status: 'succeeded' | 'failed' | 'dead';
+  readonly status: FinalJobStatus;
   /** The delivery outcome ('success', 'duplicate', 'rejected', …), 'dead', or neverReportedWriteBack. */
   readonly outcome: string;
   readonly reason: string;

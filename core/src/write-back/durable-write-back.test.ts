@@ -85,7 +85,9 @@ describe('durable write-back', () => {
     const job = await storedJob();
     const platform = scripted({ ok: true });
     await durable(platform.write).onSettled(job, settled());
-    expect(platform.calls).toEqual([{ job, outcome: { status: 'succeeded', outcome: 'success', reason: 'success=true;' }, step: undefined, attempt: 1 }]);
+    expect(platform.calls).toEqual([
+      { job, connection: await store.getStore('s1'), outcome: { status: 'succeeded', outcome: 'success', reason: 'success=true;' }, step: undefined, attempt: 1 },
+    ]);
     expect(await store.listWriteBacks({})).toEqual([]);
   });
 

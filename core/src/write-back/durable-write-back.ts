@@ -2,7 +2,7 @@ import type { SettledOutcome } from '../delivery/worker.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Platform } from '../orders/order.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { PostbackJob, Store, WriteBackOutcome } from '../storage/store.ts';
+import { isFinalJobStatus, type PostbackJob, type Store, type StoreConnection, type WriteBackOutcome } from '../storage/store.ts';
 
 /**
  * Write-back shows a settled postback on its order in the store's admin (a WooCommerce order note,
@@ -21,6 +21,8 @@ import type { PostbackJob, Store, WriteBackOutcome } from '../storage/store.ts';
 /** One try of a platform's write-back. */
 export interface WriteBackCall {
   readonly job: PostbackJob;
+  /** The job's store, read once for this try (the writer of its platform is the one called). */
+  readonly connection: StoreConnection;
   readonly outcome: WriteBackOutcome;
   /** The step to start at: undefined on the first try, else the step the last try failed at. */
   readonly step: string | undefined;
@@ -72,11 +74,9 @@ export interface DurableWriteBack {
   stop(): Promise<void>;
 }
 
-const finalStatuses = new Set(['succeeded', 'failed', 'dead']);
-
-function summaryOf(outcome: SettledOutcome): WriteBackOutcome | undefined {
-  if (!outcome.final || !finalStatuses.has(outcome.status)) return undefined;
-  return { status: outcome.status as WriteBackOutcome['status'], outcome: outcome.outcome, reason: outcome.reason };
+function summaryOf(settled: SettledOutcome): WriteBackOutcome | undefined {
+  const { status } = settled;
+  return settled.final && isFinalJobStatus(status) ? { status, outcome: settled.outcome, reason: settled.reason } : undefined;
 }
 
 export function createDurableWriteBack(options: DurableWriteBackOptions): DurableWriteBack {
@@ -124,16 +124,17 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
       const tasks = await store.claimDueWriteBacks({ platforms, now, limit: batchSize, leaseUntil: new Date(now.getTime() + leaseMs) });
       for (const task of tasks) {
         const job = await store.getJob(task.jobId);
+        const connection = job && (await store.getStore(job.storeId));
         // gone with its store; or replayed since (pending again, or settled anew after the task was
         // kept): that settle writes back what is true now, and this older outcome must not follow it
-        if (!job || !finalStatuses.has(job.status) || job.updatedAt.getTime() > task.updatedAt.getTime()) {
+        if (!job || !connection || !isFinalJobStatus(job.status) || job.updatedAt.getTime() > task.updatedAt.getTime()) {
           await store.finishWriteBack(task.jobId);
           continue;
         }
         const write = writers[task.platform];
         if (!write) continue;
         counts.tried += 1;
-        const call: WriteBackCall = { job, outcome: task.outcome, step: task.step ?? undefined, attempt: task.attempts + 1 };
+        const call: WriteBackCall = { job, connection, outcome: task.outcome, step: task.step ?? undefined, attempt: task.attempts + 1 };
         const answer = await attempt(write, call);
         if (answer.ok) {
           await store.finishWriteBack(task.jobId);
@@ -175,18 +176,18 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
       if (!outcome) return;
       try {
         // a test-fire's made-up store, or a store deleted meanwhile: no order to write to
-        const row = await store.getStore(job.storeId);
-        if (!row) return;
-        const write = writers[row.platform];
+        const connection = await store.getStore(job.storeId);
+        if (!connection) return;
+        const write = writers[connection.platform];
         if (!write) {
           const now = clock.now();
-          const waiting = `waiting for a process that writes back to ${row.platform}`;
-          await store.deferWriteBack({ jobId: job.id, storeId: job.storeId, platform: row.platform, step: null, outcome, attempts: 0, dueAt: now, error: waiting, now });
+          const waiting = `waiting for a process that writes back to ${connection.platform}`;
+          await store.deferWriteBack({ jobId: job.id, storeId: job.storeId, platform: connection.platform, step: null, outcome, attempts: 0, dueAt: now, error: waiting, now });
           return;
         }
-        const call: WriteBackCall = { job, outcome, step: undefined, attempt: 1 };
+        const call: WriteBackCall = { job, connection, outcome, step: undefined, attempt: 1 };
         const answer = await attempt(write, call);
-        if (!answer.ok) await afterFailure(row.platform, call, answer);
+        if (!answer.ok) await afterFailure(connection.platform, call, answer);
       } catch (error) {
         // the Store failed to keep the task: this write-back is lost, and says so
         logger.error({ err: error, jobId: job.id }, 'write-back could not be kept for a later try');

@@ -149,9 +149,9 @@ export function createShopifyApp(options: CreateShopifyAppOptions): ShopifyAppHa
   });
 
   const tagOrder = createOrderTagger({ store, graphql, logger });
-  const writeBack: WriteBackFn = async ({ job, outcome }) => {
+  const writeBack: WriteBackFn = async ({ job, connection, outcome }) => {
     if (!config.writeBack) return { ok: true };
-    const tagged = await tagOrder({ job, status: outcome.status, outcome: outcome.reason });
+    const tagged = await tagOrder({ job, shop: connection, status: outcome.status, outcome: outcome.reason });
     return tagged.kind === 'failed' ? { ok: false, reason: tagged.reason, retry: tagged.retry } : { ok: true };
   };
   const writeBacks = createDurableWriteBack({ store, clock, logger, writers: { shopify: writeBack }, ...options.writeBackRetry });

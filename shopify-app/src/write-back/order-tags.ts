@@ -1,5 +1,5 @@
 import type { Logger, PostbackEvent } from '@clickthread/core';
-import type { JobStatus, PostbackJob, Store } from '@clickthread/core/storage';
+import type { JobStatus, PostbackJob, Store, StoreConnection } from '@clickthread/core/storage';
 import type { AdminGraphql } from '../admin-api/admin-graphql.ts';
 
 /**
@@ -46,6 +46,8 @@ interface OrderTagsData {
 /** What the worker reports when a job reaches a final state. */
 export interface SettledPostback {
   readonly job: PostbackJob;
+  /** The job's store when the caller has it already (read otherwise). */
+  readonly shop?: StoreConnection;
   readonly status: 'succeeded' | 'failed' | 'dead';
   readonly outcome: string;
 }
@@ -107,7 +109,7 @@ export function createOrderTagger(deps: { store: Store; graphql: AdminGraphql; l
     const { job } = settled;
     // a test-fire (admin or CLI) renders a sample order: nothing in the shop to tag, whatever store id it was queued with
     if (job.idSource === 'manual' || job.storeId === 'test-fire') return { kind: 'skipped', reason: 'test-fire' };
-    const shop = await store.getStore(job.storeId);
+    const shop = settled.shop ?? (await store.getStore(job.storeId));
     if (!shop || shop.platform !== 'shopify') return { kind: 'skipped', reason: 'not a Shopify store' };
     if (shop.status !== 'active') return { kind: 'skipped', reason: `shop is ${shop.status}` };
     if (!/^\d{1,20}$/.test(job.orderId)) return { kind: 'skipped', reason: 'order id is not a Shopify id' };

@@ -59,24 +59,23 @@ export function createWriteBack(deps: WriteBackDeps): WriteBack {
   const { store, metrics, connections } = deps;
   const log = deps.logger.child({ component: 'woo-write-back' });
   return {
-    async write({ job, outcome, step }) {
+    async write({ job, connection: row, outcome, step }) {
       // a test-fire (admin or CLI) renders a sample order: there is no Woo order to write to, even
       // when it was queued with a real connection's store id
-      if (isTestFire(job)) return { ok: true };
-      const row = await store.getStore(job.storeId);
-      if (!row || row.platform !== 'woocommerce') return { ok: true };
+      if (isTestFire(job) || row.platform !== 'woocommerce') return { ok: true };
       const context = { connectionId: job.storeId, orderId: job.orderId, jobId: job.id, offerId: job.offerId };
       const failed = (reason: string, retry: boolean, at: 'note' | 'meta'): WriteBackAnswer => {
         metrics.writeBacks.inc({ outcome: 'failed' });
         log.warn({ ...context, step: at, reason, retry }, 'write-back: the store did not take it');
         return { ok: false, reason, retry, step: at };
       };
-      if (row.status !== 'active') return failed(`the connection is ${row.status}`, false, step === 'meta' ? 'meta' : 'note');
+      const resumeAt = step === 'meta' ? 'meta' : 'note';
+      if (row.status !== 'active') return failed(`the connection is ${row.status}`, false, resumeAt);
       const connection = readWooConnection(row);
       const client = connection.ok ? connections.clientFor(connection.value) : connection;
-      if (!client.ok) return failed(`connection unusable: ${client.reason}`, false, step === 'meta' ? 'meta' : 'note');
+      if (!client.ok) return failed(`connection unusable: ${client.reason}`, false, resumeAt);
       let note: string | undefined;
-      if (step !== 'meta') {
+      if (resumeAt === 'note') {
         const offer = await store.getOffer(job.merchantId, job.offerId);
         note = noteFor(job, outcome, offer?.name ?? job.offerId);
         const noted = await client.value.addOrderNote(job.orderId, note);
