@@ -3,7 +3,7 @@ import type { AnswerRules } from '../offers/network-presets.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AttemptRecord } from '../storage/store.ts';
 import { classifyAnswer, type AnswerClassification } from './classify-answer.ts';
-import { redactSecrets, redactUrl, secretValuesOf } from './redact-url.ts';
+import { redactRequest, redactSecrets } from './redact-url.ts';
 import { checkAddress, type SsrfPolicy } from './ssrf-guard.ts';
 import type { Transport, TransportResult } from './transport.ts';
 
@@ -115,7 +115,7 @@ export async function deliverPostback(input: DeliverInput): Promise<DeliveryResu
 
   // an answer may echo the request (the URL, its parameters, a Location back to it): the network's
   // token must not reach the postback log, the job's last outcome or the process log that way
-  const secrets = secretValuesOf(job.url, job.headers);
+  const { url: requestUrl, secrets } = redactRequest(job.url, job.headers);
   const hide = (text: string): string => (secrets.length === 0 ? text : redactSecrets(text, secrets));
   reason = hide(reason);
   const attempt: AttemptRecord = {
@@ -123,7 +123,7 @@ export async function deliverPostback(input: DeliverInput): Promise<DeliveryResu
     attempt: input.attemptNumber,
     startedAt,
     latencyMs,
-    requestUrl: redactUrl(job.url),
+    requestUrl,
     status: result.kind === 'answer' ? result.status : null,
     responseHeaders: result.kind === 'answer' ? Object.fromEntries(Object.entries(pickHeaders(result.headers)).map(([k, v]) => [k, hide(v)])) : {},
     responseBody: result.kind === 'answer' ? hide(result.body) : '',

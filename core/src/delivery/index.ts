@@ -20,7 +20,7 @@ export {
   type Resolver,
   type ResolvedAddress,
 } from './ssrf-guard.ts';
-export { redactUrl, isSecretParam, redactedValue, secretValuesOf, redactSecrets } from './redact-url.ts';
+export { redactRequest, redactUrl, isSecretParam, redactedValue, secretValuesOf, redactSecrets, type RedactedRequest } from './redact-url.ts';
 export { defaultRetrySchedule, nextRetryDelay, scheduleProblems, type RetryDecisionInput } from './retry-schedule.ts';
 export {
   classifyAnswer,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretParam, redactSecrets, redactUrl, secretValuesOf } from './redact-url.ts';
+import * as fc from 'fast-check';
+import { isSecretParam, redactRequest, redactSecrets, redactUrl, secretValuesOf } from './redact-url.ts';
 
 describe('redactUrl', () => {
   it.each([
@@ -56,5 +57,40 @@ describe('secrets echoed in an answer', () => {
 
   it('leaves values too short to be secrets alone', () => {
     expect(secretValuesOf('https://x.example/p?token=12&key=abc')).toEqual([]);
+  });
+});
+
+describe('redactRequest', () => {
+  const publicName = fc.constantFrom('transaction_id', 'amount', 'adv_sub', 'offer_id', 'goal');
+  const secretName = fc.constantFrom('security_token', 'token', 'api_key', 'Secret', 'sig', 'verification_token');
+  // secret values in capitals only, everything else in lower case: a secret can only show up where it was
+  const secretValue = fc.stringMatching(/^[A-Z]{4,12}$/);
+  const publicValue = fc.stringMatching(/^[a-z0-9.]{0,8}$/);
+  const pair = fc.oneof(
+    fc.tuple(publicName, publicValue).map(([n, v]) => ({ text: `${n}=${v}`, secret: undefined })),
+    fc.tuple(secretName, secretValue).map(([n, v]) => ({ text: `${n}=${v}`, secret: v })),
+    fc.constant({ text: 'flag', secret: undefined }),
+  );
+
+  it('hides every secret value of the query and fragment, and lists each one', () => {
+    fc.assert(
+      fc.property(fc.array(pair, { maxLength: 8 }), fc.array(pair, { maxLength: 3 }), (query, fragment) => {
+        const url = `https://net.example/aff_lsr?${query.map((p) => p.text).join('&')}${fragment.length > 0 ? `#${fragment.map((p) => p.text).join('&')}` : ''}`;
+        const shown = redactRequest(url);
+        const expected = [...query, ...fragment].flatMap((p) => (p.secret === undefined ? [] : [p.secret]));
+        for (const secret of expected) expect(shown.url).not.toContain(secret);
+        expect(new Set(shown.secrets)).toEqual(new Set(expected));
+        // nothing else changed: the public pairs are there byte for byte
+        const publicPairs = [...query, ...fragment].filter((p) => p.secret === undefined).map((p) => p.text);
+        for (const text of publicPairs) expect(shown.url).toContain(text);
+        expect(redactUrl(url)).toBe(shown.url);
+      }),
+    );
+  });
+
+  it('takes secrets from headers too, the credential of an Authorization alone as well', () => {
+    const shown = redactRequest('https://net.example/p?transaction_id=1', { authorization: 'Bearer tok-9999', 'x-api-key': 'hdr-secret', accept: 'text/plain' });
+    expect(shown.url).toBe('https://net.example/p?transaction_id=1');
+    expect(shown.secrets).toEqual(['Bearer tok-9999', 'hdr-secret', 'tok-9999']);
   });
 });

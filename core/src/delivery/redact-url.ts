@@ -24,34 +24,9 @@ function decodeName(raw: string): string {
   }
 }
 
-/** name=value pairs of a query string; a pair without "=" has no value to hide. */
-const pairPattern = /(^|&)([^=&]*)=([^&]*)/g;
-
-function redactQuery(query: string): string {
-  return query.replace(pairPattern, (pair: string, separator: string, name: string) =>
-    isSecretParam(decodeName(name)) ? `${separator}${name}=${redactedValue}` : pair,
-  );
-}
-
-/** Cheap pre-check: no name that could be a secret, no credentials, nothing to do. */
-const mayHoldSecrets = /token|secret|pass|key|sig|secure|auth|hash|%|@/i;
-
-export function redactUrl(url: string): string {
-  if (!mayHoldSecrets.test(url)) return url;
-  const hashAt = url.indexOf('#');
-  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
-  const fragment = hashAt < 0 ? '' : url.slice(hashAt);
-  const queryAt = beforeHash.indexOf('?');
-  let base = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
-  const query = queryAt < 0 ? undefined : beforeHash.slice(queryAt + 1);
-  // user:password@ in the authority (the SSRF guard refuses such URLs, but the log must not show them)
-  base = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, `$1${redactedValue}@`);
-  return `${base}${query === undefined ? '' : `?${redactQuery(query)}`}${fragment === '' ? '' : `#${redactQuery(fragment.slice(1))}`}`;
-}
-
 /**
- * A secret shorter than this is not looked for in answers: replacing every "12" of a body would
- * make the log unreadable, and a value that short guards nothing.
+ * A minimum length for secrets looked for in answers: replacing every "12" of a body would make
+ * the log unreadable, and a value that short guards nothing.
  */
 const minEchoedSecretLength = 4;
 
@@ -63,41 +38,81 @@ function decodeValue(raw: string): string {
   }
 }
 
+function addSecret(found: Set<string>, value: string): void {
+  if (value.length >= minEchoedSecretLength) found.add(value);
+}
+
 /**
- * The secret values a postback carries, as they may come back in an answer that echoes the request
- * (some trackers print the URL or the parameters they got): each secret query (and fragment)
- * value, raw and decoded, and the values of secret-named or Authorization headers.
+ * The query (or fragment) with each secret value replaced, the secret values (raw and decoded)
+ * added to `found`. name=value pairs are split on "&"; a pair without "=" has no value to hide.
+ * One pass over the string: the worker does this for every send.
  */
-export function secretValuesOf(url: string, headers: Readonly<Record<string, string>> = {}): string[] {
-  const headerNames = Object.keys(headers);
-  if (!mayHoldSecrets.test(url) && headerNames.length === 0) return [];
-  const found = new Set<string>();
-  const add = (value: string): void => {
-    if (value.length >= minEchoedSecretLength) found.add(value);
-  };
-  const hashAt = url.indexOf('#');
-  const queryAt = url.indexOf('?');
-  const parts = [
-    queryAt < 0 ? '' : url.slice(queryAt + 1, hashAt < 0 || hashAt < queryAt ? undefined : hashAt),
-    hashAt < 0 ? '' : url.slice(hashAt + 1),
-  ];
-  for (const part of parts) {
-    for (const match of part.matchAll(pairPattern)) {
-      const [, , name = '', value = ''] = match;
-      if (!isSecretParam(decodeName(name))) continue;
-      add(value);
-      add(decodeValue(value));
+function redactPairs(part: string, found: Set<string>): string {
+  let out = '';
+  let copiedTo = 0;
+  for (let start = 0; start <= part.length; ) {
+    let end = part.indexOf('&', start);
+    if (end < 0) end = part.length;
+    const eq = part.indexOf('=', start);
+    if (eq >= 0 && eq < end && isSecretParam(decodeName(part.slice(start, eq)))) {
+      const value = part.slice(eq + 1, end);
+      addSecret(found, value);
+      if (value.includes('%') || value.includes('+')) addSecret(found, decodeValue(value));
+      out += `${part.slice(copiedTo, eq + 1)}${redactedValue}`;
+      copiedTo = end;
     }
+    start = end + 1;
   }
-  for (const [name, value] of Object.entries(headers)) {
-    if (!isSecretParam(name) && name.toLowerCase() !== 'authorization') continue;
-    add(value);
+  return copiedTo === 0 ? part : `${out}${part.slice(copiedTo)}`;
+}
+
+/** Cheap pre-check: no name that could be a secret, no credentials, nothing to do. */
+const mayHoldSecrets = /token|secret|pass|key|sig|secure|auth|hash|%|@/i;
+
+export interface RedactedRequest {
+  /** The URL as sent, with every secret value replaced by "[redacted]". */
+  readonly url: string;
+  /**
+   * The secret values the request carries, as they may come back in an answer that echoes it
+   * (some trackers print the URL or the parameters they got): each secret query and fragment
+   * value, raw and decoded, and the values of secret-named or Authorization headers. Longest
+   * first, so a secret that contains another is replaced whole.
+   */
+  readonly secrets: readonly string[];
+}
+
+/** What the postback log may show of a request, and what to hide in its answer, in one pass. */
+export function redactRequest(url: string, headers: Readonly<Record<string, string>> = {}): RedactedRequest {
+  const found = new Set<string>();
+  let shown = url;
+  if (mayHoldSecrets.test(url)) {
+    const hashAt = url.indexOf('#');
+    const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
+    const queryAt = beforeHash.indexOf('?');
+    // user:password@ in the authority (the SSRF guard refuses such URLs, but the log must not show them)
+    const base = (queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt)).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, `$1${redactedValue}@`);
+    const query = queryAt < 0 ? '' : `?${redactPairs(beforeHash.slice(queryAt + 1), found)}`;
+    const fragment = hashAt < 0 ? '' : `#${redactPairs(url.slice(hashAt + 1), found)}`;
+    shown = `${base}${query}${fragment}`;
+  }
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || (!isSecretParam(name) && name.toLowerCase() !== 'authorization')) continue;
+    addSecret(found, value);
     // "Bearer abc…": the credential alone may be echoed too
     const credential = value.split(' ').at(-1);
-    if (credential !== undefined) add(credential);
+    if (credential !== undefined) addSecret(found, credential);
   }
-  // longest first: a secret that contains another is replaced whole
-  return [...found].toSorted((a, b) => b.length - a.length);
+  return { url: shown, secrets: found.size === 0 ? [] : [...found].toSorted((a, b) => b.length - a.length) };
+}
+
+export function redactUrl(url: string): string {
+  return redactRequest(url).url;
+}
+
+/** The secret values a postback carries (see RedactedRequest.secrets). */
+export function secretValuesOf(url: string, headers: Readonly<Record<string, string>> = {}): readonly string[] {
+  return redactRequest(url, headers).secrets;
 }
 
 /**
