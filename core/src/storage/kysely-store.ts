@@ -369,12 +369,19 @@ const waitingBatch = 500;
 /** A job waiting for one due now is looked at again no sooner than this (it is woken when that one settles). */
 const minWaitMs = 1_000;
 
+/** Whether any job waits for another; in the order of jobs_waiting, so the planner reads that index's first entry (not every job that ever had a dependency). */
+const anyWaitingSql = `select "id" from "jobs" where "status" = 'pending' and "depends_on" is not null order by "next_attempt_at", "id" limit 1`;
+
 /**
  * The jobs waiting for any of `ids` (by idempotency key) that were postponed are due now: those
  * jobs just ended (succeeded: the dependents go out; failed or dead: the next claim settles them).
  */
 async function wakeDependents(trx: Kysely<Database>, ids: readonly number[], now: string): Promise<Set<string>> {
   const woken = new Set<string>();
+  // almost always nobody waits (a refund waits only while its sale is unsent): one probe of the
+  // small jobs_waiting index then spares a look-up per ended job on every settle
+  const { rows: anyWaiting } = await trx.executeQuery(CompiledQuery.raw(anyWaitingSql));
+  if (anyWaiting.length === 0) return woken;
   for (const part of chunks(ids, 500)) {
     const rows = await trx
       .updateTable('jobs')
@@ -493,6 +500,52 @@ const attemptColumns = [
 ] as const satisfies ReadonlyArray<keyof ReturnType<typeof attemptRow>>;
 
 /**
+ * The claim's statements as SQL text (like SettleStatements): a worker claims once per hundred
+ * sends, and Kysely built and compiled the same three queries each time. Each claim is an UPDATE
+ * of the ids its subquery picks, in the order of its own partial index (jobs_lease, jobs_due); the
+ * statuses are literals so SQLite's planner proves those indexes' conditions.
+ */
+class ClaimStatements {
+  /** Jobs whose worker died. Parameters: worker id, lease until, now (updated_at), now, limit. */
+  readonly expired: string;
+  /** Due pending jobs whose dependency (if any) succeeded. Parameters as `expired`. */
+  readonly due: string;
+  /** Due jobs waiting for another that has not succeeded. Parameters: now, limit. */
+  readonly waiting: string;
+  constructor(dialect: SqlDialect) {
+    const pg = dialect === 'postgres';
+    const claim = (pick: string): string =>
+      placeholders(
+        dialect,
+        `update "jobs" set "status" = 'in_flight', "locked_by" = ?, "lease_until" = ?, "attempts" = "attempts" + 1, ` +
+          `"schedule_attempts" = "schedule_attempts" + 1, "updated_at" = ? ` +
+          // PostgreSQL: rows another worker is claiming right now are skipped, not waited for; and
+          // `= any(array(…))` makes the planner look the few ids up by primary key, where with
+          // `in (…)` it may hash-join them against a scan of the whole table
+          (pg ? `where "id" = any(array(${pick} for update skip locked)) ` : `where "id" in (${pick}) `) +
+          'returning *',
+      );
+    this.expired = claim(`select "id" from "jobs" where "status" = 'in_flight' and "lease_until" <= ? order by "lease_until", "id" limit ?`);
+    // a dependent goes out only after the job it waits for succeeded (resolveWaiting moved the
+    // others out of the due range; this holds even if one slipped in)
+    this.due = claim(
+      `select "id" from "jobs" where "status" = 'pending' and "next_attempt_at" <= ? and ("depends_on" is null or exists ` +
+        `(select 1 from "jobs" as "d" where "d"."idempotency_key" = "jobs"."depends_on" and "d"."status" = 'succeeded')) ` +
+        'order by "next_attempt_at", "id" limit ?',
+    );
+    this.waiting = placeholders(
+      dialect,
+      'select "w"."id" as "id", "d"."status" as "dependencyStatus", "d"."next_attempt_at" as "dependencyNext", "d"."lease_until" as "dependencyLease" ' +
+        'from "jobs" as "w" left join "jobs" as "d" on "d"."idempotency_key" = "w"."depends_on" ' +
+        `where "w"."status" = 'pending' and "w"."depends_on" is not null and "w"."next_attempt_at" <= ? and ("d"."status" is null or "d"."status" != 'succeeded') ` +
+        'order by "w"."next_attempt_at", "w"."id" limit ?' +
+        // PostgreSQL: jobs another worker is resolving right now are skipped, not waited for
+        (pg ? ' for update of "w" skip locked' : ''),
+    );
+  }
+}
+
+/**
  * A settle group's two writes as SQL text, made once per size: building them with Kysely cost
  * more than running them. Groups are cut into power-of-two runs (37 jobs: 32 + 4 + 1), so a
  * worker's groups of every size share a handful of texts and SQLite's statement cache keeps them
@@ -579,6 +632,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   const hot = hotSql(dialect);
   const enqueueStatements = new EnqueueStatements(dialect);
   const settleStatements = new SettleStatements(dialect);
+  const claimStatements = new ClaimStatements(dialect);
   const savepoint = CompiledQuery.raw('savepoint enqueue_call');
   const release = CompiledQuery.raw('release enqueue_call');
   const rollbackTo = CompiledQuery.raw('rollback to enqueue_call');
@@ -735,20 +789,9 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
    */
   async function resolveWaiting(q: Kysely<Database>, nowDate: Date): Promise<void> {
     const now = iso(nowDate);
-    let waiting = q
-      .selectFrom('jobs as w')
-      .leftJoin('jobs as d', 'd.idempotency_key', 'w.depends_on')
-      .select(['w.id as id', 'd.status as dependencyStatus', 'd.next_attempt_at as dependencyNext', 'd.lease_until as dependencyLease'])
-      .where('w.status', '=', sql.lit('pending'))
-      .where('w.depends_on', 'is not', null)
-      .where('w.next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('d.status', 'is', null), eb('d.status', '!=', 'succeeded')]))
-      .orderBy('w.next_attempt_at')
-      .orderBy('w.id')
-      .limit(waitingBatch);
-    // PostgreSQL: jobs another worker is resolving right now are skipped, not waited for
-    if (dialect === 'postgres') waiting = waiting.forUpdate('w').skipLocked();
-    const rows = await waiting.execute();
+    const { rows } = await q.executeQuery<{ id: number | string; dependencyStatus: string | null; dependencyNext: Date | string | null; dependencyLease: Date | string | null }>(
+      CompiledQuery.raw(claimStatements.waiting, [now, waitingBatch]),
+    );
     if (rows.length === 0) return;
     const failed = new Map<string, number[]>();
     const postponed = new Map<string, number[]>();
@@ -1188,45 +1231,9 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         // then due pending jobs; one OR-ed query would sort every due row on each claim
         const claim = async (q: Kysely<Database>) => {
           const take = async (kind: 'expired' | 'due', limit: number) => {
-            let ids = q.selectFrom('jobs').select('id');
-            ids =
-              kind === 'expired'
-                ? ids.where('status', '=', sql.lit('in_flight')).where('lease_until', '<=', now).orderBy('lease_until')
-                : ids
-                    .where('status', '=', sql.lit('pending'))
-                    .where('next_attempt_at', '<=', now)
-                    // a dependent goes out only after the job it waits for succeeded (resolveWaiting
-                    // moved the others out of the due range; this holds even if one slipped in)
-                    .where((eb) =>
-                      eb.or([
-                        eb('depends_on', 'is', null),
-                        eb.exists(
-                          eb
-                            .selectFrom('jobs as d')
-                            .select(sql.lit(1).as('one'))
-                            .whereRef('d.idempotency_key', '=', 'jobs.depends_on')
-                            .where('d.status', '=', 'succeeded'),
-                        ),
-                      ]),
-                    )
-                    .orderBy('next_attempt_at');
-            ids = ids.orderBy('id').limit(limit);
-            // PostgreSQL: rows another worker is claiming right now are skipped, not waited for
-            if (dialect === 'postgres') ids = ids.forUpdate().skipLocked();
-            const update = q
-              .updateTable('jobs')
-              .set((eb) => ({
-                status: 'in_flight',
-                locked_by: input.workerId,
-                lease_until: iso(input.leaseUntil),
-                attempts: eb('attempts', '+', 1),
-                schedule_attempts: eb('schedule_attempts', '+', 1),
-                updated_at: now,
-              }));
-            // PostgreSQL: `= any(array(…))` makes the planner look the few ids up by primary key;
-            // with `in (…)` it may hash-join them against a scan of the whole table
-            const claimed = dialect === 'postgres' ? update.where('id', '=', sql<number>`any(array(${ids}))`) : update.where('id', 'in', ids);
-            return claimed.returningAll().execute();
+            const text = kind === 'expired' ? claimStatements.expired : claimStatements.due;
+            const parameters = [input.workerId, iso(input.leaseUntil), now, now, limit];
+            return (await q.executeQuery<Selectable<JobsTable>>(CompiledQuery.raw(text, parameters))).rows;
           };
           await resolveWaiting(q, input.now);
           const expired = await take('expired', input.limit);
