@@ -22,6 +22,7 @@ const rounds = Number(process.env['BENCH_DELIVERY_ROUNDS'] ?? '7');
 const concurrency = Number(process.env['BENCH_DELIVERY_CONCURRENCY'] ?? '16');
 const batchSize = Number(process.env['BENCH_DELIVERY_BATCH'] ?? '100');
 const minRatio = 0.5;
+const warmUpRounds = Number(process.env['BENCH_DELIVERY_WARMUP_ROUNDS'] ?? '4');
 const pgUrl = process.env['CLICKTHREAD_TEST_DATABASE_URL'] || process.env['DATABASE_URL'] || '';
 
 const tracker = await startChildServer<{ url: string }>('servers/delivery-tracker-server.ts');
@@ -123,7 +124,11 @@ try {
     const store = await backend.open();
     try {
       await store.saveOffer('m1', offer, systemClock.now());
-      await outbox(store, 5_000);
+      // the outbox warms up for longer than the raw loop: its per-batch code (claim, settle group)
+      // runs once per hundred postbacks, so V8 optimises it only after tens of thousands of sends
+      // (measured: 1,800/s in the first 5,000, 4,500–5,300/s from the 20,000th on). A worker runs
+      // all day; the steady state is what a burst meets.
+      for (let i = 0; i < warmUpRounds; i += 1) await outbox(store, 5_000);
       const raws: number[] = [];
       const outs: number[] = [];
       const ratios: number[] = [];
@@ -153,7 +158,7 @@ try {
         ceiling: { label: 'raw undici loop', value: raws[medianRound] ?? 0 },
         target: `≥ ${minRatio}× raw`,
         met: (ratios[medianRound] ?? 0) >= minRatio,
-        note: `median of ${ratios.length} alternating rounds (ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; outbox ${Math.min(...outs).toFixed(0)}–${Math.max(...outs).toFixed(0)}/s, raw ${Math.min(...raws).toFixed(0)}–${Math.max(...raws).toFixed(0)}/s); ${jobs} jobs per round, concurrency ${concurrency}, batch ${batchSize}; each postback claimed, sent, classified, attempt recorded, settled`,
+        note: `median of ${ratios.length} alternating rounds (ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; outbox ${Math.min(...outs).toFixed(0)}–${Math.max(...outs).toFixed(0)}/s, raw ${Math.min(...raws).toFixed(0)}–${Math.max(...raws).toFixed(0)}/s); ${jobs} jobs per round after ${warmUpRounds} × 5,000 warm-up sends, concurrency ${concurrency}, batch ${batchSize}; each postback claimed, sent, classified, attempt recorded, settled`,
       };
       emitRow(row);
       rows.push(row);
