@@ -461,6 +461,37 @@ function multiRowInsert(table: string, columns: readonly string[], rows: number,
   return `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}${tail}`;
 }
 
+const captureColumns = ['merchant_id', 'kind', 'key', 'transaction_id', 'param', 'extras', 'captured_at', 'domain', 'store_id'] as const satisfies ReadonlyArray<keyof CapturesTable>;
+
+/**
+ * The writes of a paid order's intake besides the enqueue (the order's link to its visitor, the
+ * customer's capture) as SQL text, like hotReads: each runs once per webhook, and Kysely built and
+ * compiled them each time.
+ */
+class IntakeWriteStatements {
+  /** Parameters: captureColumns, in order. */
+  readonly captureInsert: string;
+  /** The same, replacing the capture kept under that key. */
+  readonly captureReplace: string;
+  /** Parameters: store id, order id, visitor token, linked at. */
+  readonly orderLink: string;
+  /** Parameters: merchant id, kind, then `keys` keys. */
+  readonly captureDelete: (keys: number) => string;
+  constructor(dialect: SqlDialect) {
+    const insert = multiRowInsert('captures', captureColumns, 1, ' on conflict ("merchant_id", "kind", "key") do ');
+    const replaced = captureColumns.filter((c) => c !== 'merchant_id' && c !== 'kind' && c !== 'key');
+    this.captureInsert = placeholders(dialect, `${insert}nothing`);
+    this.captureReplace = placeholders(dialect, `${insert}update set ${replaced.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`);
+    this.orderLink = placeholders(
+      dialect,
+      'insert into "order_links" ("store_id", "order_id", "visitor_token", "linked_at") values (?, ?, ?, ?) on conflict ("store_id", "order_id") do nothing',
+    );
+    this.captureDelete = textsBySize((keys) =>
+      placeholders(dialect, `delete from "captures" where "merchant_id" = ? and "kind" = ? and "key" in (${Array.from({ length: keys }, () => '?').join(', ')})`),
+    );
+  }
+}
+
 /**
  * The enqueue's statements as SQL text (like hotReads: for a one-job enqueue, building and
  * compiling a 28-column insert with Kysely costs more than running it). Texts by row count are
@@ -633,6 +664,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   const enqueueStatements = new EnqueueStatements(dialect);
   const settleStatements = new SettleStatements(dialect);
   const claimStatements = new ClaimStatements(dialect);
+  const intakeWrites = new IntakeWriteStatements(dialect);
   const savepoint = CompiledQuery.raw('savepoint enqueue_call');
   const release = CompiledQuery.raw('release enqueue_call');
   const rollbackTo = CompiledQuery.raw('rollback to enqueue_call');
@@ -1087,23 +1119,10 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
 
     putCapture: (c, putOptions = {}) =>
       write('putCapture', async () => {
-        const values = {
-          transaction_id: c.transactionId,
-          param: c.param,
-          extras: JSON.stringify(c.extras),
-          captured_at: iso(c.capturedAt),
-          domain: c.domain,
-          store_id: c.storeId ?? null,
-        };
-        const result = await db
-          .insertInto('captures')
-          .values({ merchant_id: c.merchantId, kind: c.kind, key: c.key, ...values })
-          .onConflict((oc) => {
-            const target = oc.columns(['merchant_id', 'kind', 'key']);
-            return putOptions.replace === true ? target.doUpdateSet(values) : target.doNothing();
-          })
-          .executeTakeFirst();
-        return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+        const parameters = [c.merchantId, c.kind, c.key, c.transactionId, c.param, JSON.stringify(c.extras), iso(c.capturedAt), c.domain, c.storeId ?? null];
+        const text = putOptions.replace === true ? intakeWrites.captureReplace : intakeWrites.captureInsert;
+        const result = await db.executeQuery(CompiledQuery.raw(text, parameters));
+        return Number(result.numAffectedRows ?? 0n) > 0;
       }),
 
     getCapture: (merchantId, kind, key) =>
@@ -1128,13 +1147,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       write('deleteCaptures', async () => {
         let deleted = 0;
         for (const part of chunks(keys, 500)) {
-          const result = await db
-            .deleteFrom('captures')
-            .where('merchant_id', '=', merchantId)
-            .where('kind', '=', kind)
-            .where('key', 'in', part)
-            .executeTakeFirst();
-          deleted += Number(result.numDeletedRows);
+          const result = await db.executeQuery(CompiledQuery.raw(intakeWrites.captureDelete(part.length), [merchantId, kind, ...part]));
+          deleted += Number(result.numAffectedRows ?? 0n);
         }
         return deleted;
       }),
@@ -1147,12 +1161,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
 
     linkOrder: (link) =>
       write('linkOrder', async () => {
-        const result = await db
-          .insertInto('order_links')
-          .values({ store_id: link.storeId, order_id: link.orderId, visitor_token: link.visitorToken, linked_at: iso(link.linkedAt) })
-          .onConflict((oc) => oc.columns(['store_id', 'order_id']).doNothing())
-          .executeTakeFirst();
-        return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+        const result = await db.executeQuery(CompiledQuery.raw(intakeWrites.orderLink, [link.storeId, link.orderId, link.visitorToken, iso(link.linkedAt)]));
+        return Number(result.numAffectedRows ?? 0n) > 0;
       }),
 
     getOrderLink: (storeId, orderId) =>

@@ -358,6 +358,12 @@ export function storeContract(name: string, factory: StoreFactory, skip?: string
         expect(await store.getCapture('m1', 'customer', 'a')).toBeDefined();
       });
 
+      it('keeps the first link of an order and says whether this one was stored', async () => {
+        expect(await store.linkOrder({ storeId: 's1', orderId: '7', visitorToken: 'first', linkedAt: t0 })).toBe(true);
+        expect(await store.linkOrder({ storeId: 's1', orderId: '7', visitorToken: 'second', linkedAt: at(1) })).toBe(false);
+        expect(await store.getOrderLink('s1', '7')).toEqual({ storeId: 's1', orderId: '7', visitorToken: 'first', linkedAt: t0 });
+      });
+
       it('deleteOrderLinks removes the named orders\' links of one store', async () => {
         for (const orderId of ['1', '2', '3']) await store.linkOrder({ storeId: 's1', orderId, visitorToken: `v${orderId}`, linkedAt: t0 });
         await store.linkOrder({ storeId: 's2', orderId: '1', visitorToken: 'v', linkedAt: t0 });
