@@ -3,7 +3,6 @@ import { isJobStatus, jobStatuses, type JobFilter, type JobStatus, type Postback
 import { CliFailure, parseCountOption, parseTimeOption, withStore, type CliContext } from './cli-context.ts';
 import { formatTable, shorten } from './cli-output.ts';
 
-
 export interface LogOptions {
   readonly merchant?: string;
   readonly offer?: string;

@@ -455,9 +455,14 @@ function textsBySize(build: (rows: number) => string): (rows: number) => string 
   };
 }
 
+/** `count` placeholders, comma-separated: `?, ?, ?`. */
+function marks(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
 /** `insert into "table" (columns) values (?, …), …` for `rows` rows, then `tail`. */
 function multiRowInsert(table: string, columns: readonly string[], rows: number, tail = ''): string {
-  const row = `(${columns.map(() => '?').join(', ')})`;
+  const row = `(${marks(columns.length)})`;
   return `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}${tail}`;
 }
 
@@ -487,7 +492,7 @@ class IntakeWriteStatements {
       'insert into "order_links" ("store_id", "order_id", "visitor_token", "linked_at") values (?, ?, ?, ?) on conflict ("store_id", "order_id") do nothing',
     );
     this.captureDelete = textsBySize((keys) =>
-      placeholders(dialect, `delete from "captures" where "merchant_id" = ? and "kind" = ? and "key" in (${Array.from({ length: keys }, () => '?').join(', ')})`),
+      placeholders(dialect, `delete from "captures" where "merchant_id" = ? and "kind" = ? and "key" in (${marks(keys)})`),
     );
   }
 }
@@ -521,7 +526,7 @@ class EnqueueStatements {
       placeholders(dialect, multiRowInsert('jobs', jobColumns, rows, ' on conflict ("idempotency_key") do nothing returning "store_id", "order_id"')),
     );
     this.unattributedDelete = textsBySize((orders) =>
-      placeholders(dialect, `delete from "unattributed_orders" where "store_id" = ? and "order_id" in (${Array.from({ length: orders }, () => '?').join(', ')})`),
+      placeholders(dialect, `delete from "unattributed_orders" where "store_id" = ? and "order_id" in (${marks(orders)})`),
     );
   }
 }

@@ -103,16 +103,16 @@ export function createDurableWriteBack(options: DurableWriteBackOptions): Durabl
     const context = { jobId: call.job.id, storeId: call.job.storeId, orderId: call.job.orderId, attempt: call.attempt, reason: answer.reason };
     const delay = answer.retry ? schedule[call.attempt - 1] : undefined;
     const now = clock.now();
+    const kept = { jobId: call.job.id, storeId: call.job.storeId, platform, step: answer.step ?? call.step ?? null, outcome: call.outcome, attempts: call.attempt };
     if (delay === undefined) {
       const why = answer.retry ? `${answer.reason} (gave up after ${call.attempt} tries)` : answer.reason;
       // kept (the first try has no task yet), dead, with every try counted: the merchant sees why the order shows nothing
-      await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, platform, step: answer.step ?? call.step ?? null, outcome: call.outcome, attempts: call.attempt, dueAt: now, error: why, now });
+      await store.deferWriteBack({ ...kept, dueAt: now, error: why, now });
       await store.abandonWriteBack({ jobId: call.job.id, error: why, now });
       logger.warn(context, 'write-back given up');
       return 'dead';
     }
-    const step = answer.step ?? call.step ?? null;
-    await store.deferWriteBack({ jobId: call.job.id, storeId: call.job.storeId, platform, step, outcome: call.outcome, attempts: call.attempt, dueAt: new Date(now.getTime() + delay), error: answer.reason, now });
+    await store.deferWriteBack({ ...kept, dueAt: new Date(now.getTime() + delay), error: answer.reason, now });
     logger.info({ ...context, retryInMs: delay }, 'write-back deferred');
     return 'deferred';
   }

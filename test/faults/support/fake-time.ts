@@ -9,7 +9,7 @@ export const step = 5 * minute;
 
 /**
  * Runs `turn` at every step over `durationMs` (both ends included), placing orders where asked
- * (`place`, every `placeEvery` ms from the start); returns what `place` returned, in order.
+ * (`orders.place`, every `orders.every` ms from the start); returns what it placed, in order.
  */
 export async function liveFor<T>(
   clock: ManualClock,
