@@ -5,6 +5,7 @@ import type { PostbackJobDraft } from '../conversion/postback-job.ts';
 import { parseOffer, formatOfferIssues, type Offer } from '../offers/offer-schema.ts';
 import type { IdSource, Platform, PostbackEvent } from '../orders/order.ts';
 import { InvariantError, StorageError } from '../shared/errors.ts';
+import { formatIsoTime } from '../shared/iso-time.ts';
 import { err, ok } from '../shared/result.ts';
 import type { AttemptsTable, CapturesTable, Database, JobsTable, OrderLinksTable, StoresTable, WriteBacksTable } from './database.ts';
 import { migrationProvider, type SqlDialect } from './migrations.ts';
@@ -79,7 +80,7 @@ const settleRun = 128;
 /** Enqueue calls per group transaction: bounds how long one transaction holds the connection. */
 const maxEnqueueGroup = 256;
 
-const iso = (d: Date): string => d.toISOString();
+const iso = formatIsoTime;
 
 /** The attempts row of one send, as both settle paths (one job, a group commit) write it. */
 function attemptRow(jobId: number, a: AttemptRecord): Insertable<AttemptsTable> {
