@@ -9,7 +9,7 @@ import { createStore, defaultSqliteSync, sqliteSyncModes, type SqliteSync } from
 import { emitRow } from './shared/bench-report.ts';
 import { measureCommitLatency } from './shared/commit-latency.ts';
 import { startChildServer, type ChildServer } from './shared/child-server.ts';
-import { pacedLatency, saturate, type RequestMaker } from './shared/load.ts';
+import { pacedLatency, saturate, type RequestMaker, type SaturationResult } from './shared/load.ts';
 import { benchShop, shopifyOrderPaidTemplate, signShopify, signWoo, wooOrderUpdatedTemplate } from './fixtures/webhook-requests.ts';
 import type { IngestServerInfo } from './servers/ingest-app-server.ts';
 
@@ -46,61 +46,57 @@ interface BareInfo {
   readonly url: string;
 }
 
+/** The bench servers that check a Shopify signature without an app behind them share this secret. */
+const contextSecret = 'shpss_bench_secret_0123456789abcdef';
+const contextRequests = shopifyRequests(contextSecret);
+
 const started = performance.now();
 const bare: ChildServer<BareInfo> = await startChildServer<BareInfo>('servers/bare-http-server.ts');
-const anyRequest = shopifyRequests('shpss_bench_secret_0123456789abcdef');
-await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest: anyRequest });
-const bareMax = await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: anyRequest });
+await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest: contextRequests });
+const bareMax = await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: contextRequests });
 console.log(`bare node:http: ${bareMax.rps.toFixed(0)} req/s with ${connections} connections (p50 ${bareMax.p50Ms} ms, p99 ${bareMax.p99Ms} ms)`);
+
+/** A context server (started with the shared secret) warmed up and saturated, then stopped. */
+async function saturateContext(script: string, label: string): Promise<SaturationResult> {
+  const server = await startChildServer<BareInfo>(script, [contextSecret]);
+  try {
+    await saturate({ url: server.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest: contextRequests });
+    const max = await saturate({ url: server.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: contextRequests });
+    console.log(`${label}: ${max.rps.toFixed(0)} req/s (p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms), ${max.non2xx} refused`);
+    return max;
+  } finally {
+    await server.stop();
+  }
+}
 
 // The same requests through Express with the app's verification and parse but no storage: the
 // ceiling of any design that checks each webhook before answering it.
-const verifyOnlySecret = 'shpss_bench_secret_0123456789abcdef';
-const verifyOnly = await startChildServer<BareInfo>('servers/verify-only-server.ts', [verifyOnlySecret]);
-try {
-  const makeRequest = shopifyRequests(verifyOnlySecret);
-  await saturate({ url: verifyOnly.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest });
-  const max = await saturate({ url: verifyOnly.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest });
-  console.log(`Express + verify + parse, no storage: ${max.rps.toFixed(0)} req/s (p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms), ${max.non2xx} refused`);
-  emitRow({
-    bench: 'webhook ingest (context: Shopify orders/paid without storage)',
-    metric: `req/s saturated (${connections} conn, ${seconds} s): Express + raw body + HMAC + lossless JSON parse, 200`,
-    value: max.rps,
-    unit: 'req/s',
-    ceiling: { label: 'bare node:http', value: bareMax.rps },
-    note: max.non2xx === 0 ? 'the request path every checked webhook pays before storage and planning' : `CHECK: ${max.non2xx} refused`,
-  });
-} finally {
-  await verifyOnly.stop();
-}
+const verifyOnly = await saturateContext('servers/verify-only-server.ts', 'Express + verify + parse, no storage');
+emitRow({
+  bench: 'webhook ingest (context: Shopify orders/paid without storage)',
+  metric: `req/s saturated (${connections} conn, ${seconds} s): Express + raw body + HMAC + lossless JSON parse, 200`,
+  value: verifyOnly.rps,
+  unit: 'req/s',
+  ceiling: { label: 'bare node:http', value: bareMax.rps },
+  note: verifyOnly.non2xx === 0 ? 'the request path every checked webhook pays before storage and planning' : `CHECK: ${verifyOnly.non2xx} refused`,
+});
 
 // The floor: the least any durable design can do per webhook (node:http, HMAC, JSON.parse, one
 // prepared INSERT, SQLite synchronous=NORMAL). Its ratio to the bare server is the most any
 // design that stores each webhook before answering can reach on this machine; the app's rows are
 // read against it too.
-const floorSecret = 'shpss_bench_secret_0123456789abcdef';
-const floor = await startChildServer<BareInfo>('servers/durable-floor-server.ts', [floorSecret]);
-let floorRps = 0;
-try {
-  const makeRequest = shopifyRequests(floorSecret);
-  await saturate({ url: floor.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest });
-  const max = await saturate({ url: floor.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest });
-  floorRps = max.rps;
-  console.log(`durable floor (node:http + HMAC + JSON.parse + one INSERT): ${max.rps.toFixed(0)} req/s (p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms), ${max.non2xx} refused`);
-  emitRow({
-    bench: 'webhook ingest (context: the least a durable design can do)',
-    metric: `req/s saturated (${connections} conn, ${seconds} s): node:http + raw body + HMAC + JSON.parse + one prepared SQLite INSERT (sync=normal), 200`,
-    value: max.rps,
-    unit: 'req/s',
-    ceiling: { label: 'bare node:http', value: bareMax.rps },
-    note:
-      max.non2xx === 0
-        ? 'no framework, no ID chain, no offers, no template, no receipt: the most any design that stores each webhook before answering can reach here'
-        : `CHECK: ${max.non2xx} refused`,
-  });
-} finally {
-  await floor.stop();
-}
+const floor = await saturateContext('servers/durable-floor-server.ts', 'durable floor (node:http + HMAC + JSON.parse + one INSERT)');
+emitRow({
+  bench: 'webhook ingest (context: the least a durable design can do)',
+  metric: `req/s saturated (${connections} conn, ${seconds} s): node:http + raw body + HMAC + JSON.parse + one prepared SQLite INSERT (sync=normal), 200`,
+  value: floor.rps,
+  unit: 'req/s',
+  ceiling: { label: 'bare node:http', value: bareMax.rps },
+  note:
+    floor.non2xx === 0
+      ? 'no framework, no ID chain, no offers, no template, no receipt: the most any design that stores each webhook before answering can reach here'
+      : `CHECK: ${floor.non2xx} refused`,
+});
 
 interface AppFigures {
   readonly rps: number;
@@ -149,7 +145,7 @@ async function benchApp(kind: 'shopify' | 'woo', sync: SqliteSync): Promise<AppF
       ceiling: { label: 'bare node:http', value: bareMax.rps },
       target: `≥ ${minRatio}× bare`,
       met: max.rps >= minRatio * bareMax.rps && complete,
-      note: `${integrity}; ${(max.rps / Math.max(floorRps, 1)).toFixed(2)}× the durable floor (${floorRps.toFixed(0)} req/s)`,
+      note: `${integrity}; ${(max.rps / Math.max(floor.rps, 1)).toFixed(2)}× the durable floor (${floor.rps.toFixed(0)} req/s)`,
     });
     emitRow({
       bench,
@@ -186,11 +182,9 @@ interface UrlInfo {
   readonly url: string;
 }
 const tracker = await startChildServer<UrlInfo>('servers/slow-tracker-server.ts', [String(trackerDelayMs)]);
-const inlineSecret = 'shpss_bench_secret_0123456789abcdef';
-const inline = await startChildServer<{ url: string; path: string }>('servers/inline-webhook-server.ts', [inlineSecret, tracker.info.url]);
+const inline = await startChildServer<{ url: string; path: string }>('servers/inline-webhook-server.ts', [contextSecret, tracker.info.url]);
 try {
-  const makeRequest = shopifyRequests(inlineSecret);
-  const max = await saturate({ url: inline.info.url, path: inline.info.path, connections, seconds, makeRequest });
+  const max = await saturate({ url: inline.info.url, path: inline.info.path, connections, seconds, makeRequest: contextRequests });
   console.log(`inline design: ${max.rps.toFixed(1)} req/s with ${connections} connections, p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms (tracker answers in ${trackerDelayMs} ms)`);
   emitRow({
     bench: `webhook ingest (Shopify orders/paid, SQLite sync=${defaultSqliteSync})`,
