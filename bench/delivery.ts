@@ -34,13 +34,27 @@ const parsedOffer = parseOffer({ id: 'bench', name: 'bench', network: 'tune', al
 if (!parsedOffer.ok) throw new Error(`bench offer: ${JSON.stringify(parsedOffer.reason)}`);
 const offer: Offer = parsedOffer.value;
 
+/** A timed run's rate and the CPU each send cost, in µs: this process (the sender) and the tracker's. */
+interface Run {
+  readonly rate: number;
+  readonly senderCpuUs: number;
+  readonly trackerCpuUs: number;
+}
+
+async function costed(count: number, timed: () => Promise<number>): Promise<Run> {
+  const trackerBefore = tracker.cpuSeconds();
+  const senderBefore = process.cpuUsage();
+  const rate = await timed();
+  const sender = process.cpuUsage(senderBefore);
+  return { rate, senderCpuUs: (sender.user + sender.system) / count, trackerCpuUs: ((tracker.cpuSeconds() - trackerBefore) * 1e6) / count };
+}
+
 /** The ceiling: the same GETs through a keep-alive undici Agent, `concurrency` at a time, bodies read. */
-async function rawLoop(count: number): Promise<number> {
+async function rawLoop(count: number): Promise<Run> {
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
   const urls = Array.from({ length: count }, (_, i) => urlOf(i));
   let next = 0;
   let ok = 0;
-  const started = performance.now();
   const lane = async () => {
     while (next < count) {
       const url = urls[next] ?? '';
@@ -49,29 +63,35 @@ async function rawLoop(count: number): Promise<number> {
       if ((await res.body.text()).startsWith('success=true')) ok += 1;
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  const seconds = (performance.now() - started) / 1000;
+  const run = await costed(count, async () => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return count / ((performance.now() - started) / 1000);
+  });
   await agent.close();
   if (ok !== count) throw new Error(`raw loop: ${count - ok} of ${count} sends failed`);
-  return count / seconds;
+  return run;
 }
 
 let sequence = 0;
 
 /** Fills the outbox (not timed), then times a worker draining it: claim, send, classify, record, settle. */
-async function outbox(store: Store, count: number): Promise<number> {
+async function outbox(store: Store, count: number): Promise<Run> {
   sequence += 1;
   const drafts = Array.from({ length: count }, (_, i) => buildJobDraft({ orderId: `r${sequence}-${i}`, offerId: 'bench', url: urlOf(i), allowHttp: true }));
   for (let i = 0; i < drafts.length; i += 500) await store.enqueue({ jobs: drafts.slice(i, i + 500), now: systemClock.now() });
   const transport = createUndiciTransport({ ssrf: { allowPrivate: true } });
   // the production logger at its default level: failures would be logged, deliveries are in the postback log
   const worker = createWorker({ store, transport, clock: systemClock, logger: createLogger({ level: 'info' }), batchSize, concurrency, ssrf: { allowPrivate: true } });
-  const started = performance.now();
-  const summary = await worker.drain();
-  const seconds = (performance.now() - started) / 1000;
+  let succeeded = 0;
+  const run = await costed(count, async () => {
+    const started = performance.now();
+    succeeded = (await worker.drain()).succeeded;
+    return count / ((performance.now() - started) / 1000);
+  });
   await transport.close();
-  if (summary.succeeded !== count) throw new Error(`outbox: ${summary.succeeded} of ${count} postbacks succeeded`);
-  return count / seconds;
+  if (succeeded !== count) throw new Error(`outbox: ${succeeded} of ${count} postbacks succeeded`);
+  return run;
 }
 
 const median = (values: readonly number[]): number => {
@@ -132,10 +152,12 @@ try {
       const raws: number[] = [];
       const outs: number[] = [];
       const ratios: number[] = [];
+      const rawRuns: Run[] = [];
+      const outRuns: Run[] = [];
       for (let round = 0; round < rounds; round += 1) {
         // alternate which goes first, so a load change within a round favours neither
-        let raw: number;
-        let out: number;
+        let raw: Run;
+        let out: Run;
         if (round % 2 === 0) {
           raw = await rawLoop(jobs);
           out = await outbox(store, jobs);
@@ -143,10 +165,15 @@ try {
           out = await outbox(store, jobs);
           raw = await rawLoop(jobs);
         }
-        raws.push(raw);
-        outs.push(out);
-        ratios.push(out / raw);
-        console.log(`${backend.name} round ${round + 1}: outbox ${out.toFixed(0)}/s, raw ${raw.toFixed(0)}/s, ratio ${(out / raw).toFixed(2)}`);
+        rawRuns.push(raw);
+        outRuns.push(out);
+        raws.push(raw.rate);
+        outs.push(out.rate);
+        ratios.push(out.rate / raw.rate);
+        console.log(
+          `${backend.name} round ${round + 1}: outbox ${out.rate.toFixed(0)}/s, raw ${raw.rate.toFixed(0)}/s, ratio ${(out.rate / raw.rate).toFixed(2)}; ` +
+            `CPU per send: sender ${out.senderCpuUs.toFixed(0)} vs ${raw.senderCpuUs.toFixed(0)} µs, tracker ${out.trackerCpuUs.toFixed(0)} vs ${raw.trackerCpuUs.toFixed(0)} µs`,
+        );
       }
       // the round with the median ratio: its two rates are the figures reported, so the ratio column is that median
       const medianRound = ratios.indexOf(median(ratios.length % 2 === 1 ? ratios : ratios.slice(1)));
@@ -162,6 +189,19 @@ try {
       };
       emitRow(row);
       rows.push(row);
+      // the ratio read as CPU: sender and tracker share the two cores, so postbacks/s follow CPU per postback
+      const senderOut = median(outRuns.map((r) => r.senderCpuUs));
+      const senderRaw = median(rawRuns.map((r) => r.senderCpuUs));
+      const cpuRow: BenchRow = {
+        bench: `delivery (${backend.name})`,
+        metric: 'sender CPU per postback (worker process, all threads; median of rounds)',
+        value: senderOut,
+        unit: 'µs',
+        ceiling: { label: 'raw undici loop', value: senderRaw },
+        note: `tracker CPU per request ${median(outRuns.map((r) => r.trackerCpuUs)).toFixed(0)} µs (outbox runs) vs ${median(rawRuns.map((r) => r.trackerCpuUs)).toFixed(0)} µs (raw runs); sender rounds ${Math.min(...outRuns.map((r) => r.senderCpuUs)).toFixed(0)}–${Math.max(...outRuns.map((r) => r.senderCpuUs)).toFixed(0)} µs`,
+      };
+      emitRow(cpuRow);
+      rows.push(cpuRow);
     } finally {
       await store.close();
       await backend.cleanup();

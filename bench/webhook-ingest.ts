@@ -50,19 +50,40 @@ interface BareInfo {
 const contextSecret = 'shpss_bench_secret_0123456789abcdef';
 const contextRequests = shopifyRequests(contextSecret);
 
+/** A saturation run with the CPU it cost: the server's (all its threads) and this load generator's, per answered request (µs). */
+interface Costed extends SaturationResult {
+  readonly serverCpuUs: number;
+  readonly generatorCpuUs: number;
+}
+
+async function costed(server: ChildServer<unknown>, run: () => Promise<SaturationResult>): Promise<Costed> {
+  const serverBefore = server.cpuSeconds();
+  const generatorBefore = process.cpuUsage();
+  const result = await run();
+  const generator = process.cpuUsage(generatorBefore);
+  const requests = Math.max(result.completed, 1);
+  return {
+    ...result,
+    serverCpuUs: ((server.cpuSeconds() - serverBefore) * 1e6) / requests,
+    generatorCpuUs: (generator.user + generator.system) / requests,
+  };
+}
+
+const cpuText = (run: Costed): string => `CPU per request: server ${run.serverCpuUs.toFixed(0)} µs, load generator ${run.generatorCpuUs.toFixed(0)} µs`;
+
 const started = performance.now();
 const bare: ChildServer<BareInfo> = await startChildServer<BareInfo>('servers/bare-http-server.ts');
 await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest: contextRequests });
-const bareMax = await saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: contextRequests });
-console.log(`bare node:http: ${bareMax.rps.toFixed(0)} req/s with ${connections} connections (p50 ${bareMax.p50Ms} ms, p99 ${bareMax.p99Ms} ms)`);
+const bareMax = await costed(bare, () => saturate({ url: bare.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: contextRequests }));
+console.log(`bare node:http: ${bareMax.rps.toFixed(0)} req/s with ${connections} connections (p50 ${bareMax.p50Ms} ms, p99 ${bareMax.p99Ms} ms); ${cpuText(bareMax)}`);
 
 /** A context server (started with the shared secret) warmed up and saturated, then stopped. */
-async function saturateContext(script: string, label: string): Promise<SaturationResult> {
+async function saturateContext(script: string, label: string): Promise<Costed> {
   const server = await startChildServer<BareInfo>(script, [contextSecret]);
   try {
     await saturate({ url: server.info.url, path: '/webhooks/orders/paid', connections, seconds: warmupSeconds, makeRequest: contextRequests });
-    const max = await saturate({ url: server.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: contextRequests });
-    console.log(`${label}: ${max.rps.toFixed(0)} req/s (p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms), ${max.non2xx} refused`);
+    const max = await costed(server, () => saturate({ url: server.info.url, path: '/webhooks/orders/paid', connections, seconds, makeRequest: contextRequests }));
+    console.log(`${label}: ${max.rps.toFixed(0)} req/s (p50 ${max.p50Ms} ms, p99 ${max.p99Ms} ms), ${max.non2xx} refused; ${cpuText(max)}`);
     return max;
   } finally {
     await server.stop();
@@ -78,7 +99,10 @@ emitRow({
   value: verifyOnly.rps,
   unit: 'req/s',
   ceiling: { label: 'bare node:http', value: bareMax.rps },
-  note: verifyOnly.non2xx === 0 ? 'the request path every checked webhook pays before storage and planning' : `CHECK: ${verifyOnly.non2xx} refused`,
+  note:
+    verifyOnly.non2xx === 0
+      ? `the request path every checked webhook pays before storage and planning; server CPU ${verifyOnly.serverCpuUs.toFixed(0)} µs per request (bare ${bareMax.serverCpuUs.toFixed(0)})`
+      : `CHECK: ${verifyOnly.non2xx} refused`,
 });
 
 // The floor: the least any durable design can do per webhook (node:http, HMAC, JSON.parse, one
@@ -94,7 +118,7 @@ emitRow({
   ceiling: { label: 'bare node:http', value: bareMax.rps },
   note:
     floor.non2xx === 0
-      ? 'no framework, no ID chain, no offers, no template, no receipt: the most any design that stores each webhook before answering can reach here'
+      ? `no framework, no ID chain, no offers, no template, no receipt: the most any design that stores each webhook before answering can reach here; server CPU ${floor.serverCpuUs.toFixed(0)} µs per request (bare ${bareMax.serverCpuUs.toFixed(0)})`
       : `CHECK: ${floor.non2xx} refused`,
 });
 
@@ -114,7 +138,7 @@ async function benchApp(kind: 'shopify' | 'woo', sync: SqliteSync): Promise<AppF
     let sequence = 0;
     const warm = await saturate({ url, path, connections, seconds: warmupSeconds, makeRequest, firstSequence: sequence });
     sequence += warm.issued;
-    const max = await saturate({ url, path, connections, seconds, makeRequest, firstSequence: sequence });
+    const max = await costed(server, () => saturate({ url, path, connections, seconds, makeRequest, firstSequence: sequence }));
     sequence += max.issued;
     const rate = Math.max(1, Math.round(max.rps / 2));
     const paced = await pacedLatency({ url, path, rate, seconds: latencySeconds, makeRequest, firstSequence: sequence });
@@ -130,7 +154,7 @@ async function benchApp(kind: 'shopify' | 'woo', sync: SqliteSync): Promise<AppF
     const stored = counts.pending + counts.in_flight + counts.succeeded + counts.failed + counts.dead;
     const refused = warm.non2xx + max.non2xx + paced.failed + max.errors + max.timeouts;
     console.log(
-      `${label}: ${max.rps.toFixed(0)} req/s saturated; at ${rate} req/s p50 ${paced.p50Ms.toFixed(2)} ms p99 ${paced.p99Ms.toFixed(2)} ms ` +
+      `${label}: ${max.rps.toFixed(0)} req/s saturated (${cpuText(max)}); at ${rate} req/s p50 ${paced.p50Ms.toFixed(2)} ms p99 ${paced.p99Ms.toFixed(2)} ms ` +
         `(bare at the same rate: p50 ${bareAtRate.p50Ms.toFixed(2)} p99 ${bareAtRate.p99Ms.toFixed(2)}; generator loop delay p99 ${paced.generatorDelayP99Ms.toFixed(1)} ms); ${stored} jobs stored for ${accepted} answered 200 of ${issued} sent, ${refused} refused or failed`,
     );
     const complete = stored >= accepted && stored <= issued && refused === 0;
@@ -146,6 +170,15 @@ async function benchApp(kind: 'shopify' | 'woo', sync: SqliteSync): Promise<AppF
       target: `≥ ${minRatio}× bare`,
       met: max.rps >= minRatio * bareMax.rps && complete,
       note: `${integrity}; ${(max.rps / Math.max(floor.rps, 1)).toFixed(2)}× the durable floor (${floor.rps.toFixed(0)} req/s)`,
+    });
+    // the throughput ratio read as CPU: the server and the load generator share the two cores
+    emitRow({
+      bench,
+      metric: 'server CPU per webhook at saturation (all threads)',
+      value: max.serverCpuUs,
+      unit: 'µs',
+      ceiling: { label: 'bare node:http', value: bareMax.serverCpuUs },
+      note: `durable floor ${floor.serverCpuUs.toFixed(0)} µs, Express + verify + parse ${verifyOnly.serverCpuUs.toFixed(0)} µs; load generator ${max.generatorCpuUs.toFixed(0)} µs per request (bare run ${bareMax.generatorCpuUs.toFixed(0)} µs)`,
     });
     emitRow({
       bench,

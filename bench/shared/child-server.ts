@@ -17,6 +17,8 @@ export interface ChildServer<Info> {
   readonly pid: number;
   /** Resident set size of the child now, from /proc (bytes). */
   rssBytes(): number;
+  /** CPU time the child has used so far, user and system, all its threads (seconds). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -25,6 +27,22 @@ export function rssOfPid(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!match?.[1]) throw new Error(`no VmRSS for process ${pid}`);
   return Number(match[1]) * 1024;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ): 100 on every Linux this runs on. */
+const userHz = 100;
+
+/**
+ * CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. Read before
+ * and after a run, it gives the CPU each request cost that process: on a 2-core box shared by the
+ * load generator and the server, a throughput ratio is mostly a ratio of CPU per request.
+ */
+export function cpuSecondsOfPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields 14 (utime) and 15 (stime) of the whole line are the 12th and 13th after the name
+  return (Number(fields[11]) + Number(fields[12])) / userHz;
 }
 
 /** Starts `node <script> ...args` (path relative to bench/) and waits for its READY line. */
@@ -74,6 +92,7 @@ export async function startChildServer<Info>(
     info,
     pid,
     rssBytes: () => rssOfPid(pid),
+    cpuSeconds: () => cpuSecondsOfPid(pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
