@@ -19,6 +19,8 @@ export interface ChildServer<Info> {
   rssBytes(): number;
   /** CPU time the child has used so far, user and system, all its threads (seconds). */
   cpuSeconds(): number;
+  /** The same for its main thread alone (the event loop: JavaScript, better-sqlite3's statements). */
+  mainThreadCpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -33,12 +35,13 @@ export function rssOfPid(pid: number): number {
 const userHz = 100;
 
 /**
- * CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. Read before
+ * CPU seconds (user + system) a process has used, all its threads or one (`thread`: a thread id
+ * under /proc/<pid>/task), from /proc. Read before
  * and after a run, it gives the CPU each request cost that process: on a 2-core box shared by the
  * load generator and the server, a throughput ratio is mostly a ratio of CPU per request.
  */
-export function cpuSecondsOfPid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function cpuSecondsOfPid(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   // the command name (field 2) may hold spaces: count fields after its closing parenthesis
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields 14 (utime) and 15 (stime) of the whole line are the 12th and 13th after the name
@@ -93,6 +96,8 @@ export async function startChildServer<Info>(
     pid,
     rssBytes: () => rssOfPid(pid),
     cpuSeconds: () => cpuSecondsOfPid(pid),
+    // a process's main thread has the process's id as its thread id
+    mainThreadCpuSeconds: () => cpuSecondsOfPid(pid, pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
