@@ -14,6 +14,7 @@ import { createShopifyApp, loadShopifyConfig, merchantIdForShop } from '@clickth
 import { createBridge, loadBridgeConfig } from '@clickthread/woocommerce-bridge';
 import { startFakeWoo } from '@clickthread/woocommerce-bridge/testing';
 import { announceReady, onTerminate } from '../shared/child-server.ts';
+import { createLoopDelayProbe } from '../shared/server-loop-delay.ts';
 import { benchShop, benchWooMetaKey } from '../fixtures/webhook-requests.ts';
 
 export interface IngestServerInfo {
@@ -56,7 +57,10 @@ function benchOffer(): Offer {
 let handler: RequestListener = (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(503).end();
 };
-const server = createServer((req, res) => handler(req, res));
+const probe = createLoopDelayProbe();
+const server = createServer((req, res) => {
+  if (!probe(req, res)) handler(req, res);
+});
 server.keepAliveTimeout = 60_000;
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
