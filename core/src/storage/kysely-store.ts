@@ -373,6 +373,23 @@ const minWaitMs = 1_000;
 /** Whether any job waits for another; in the order of jobs_waiting, so the planner reads that index's first entry (not every job that ever had a dependency). */
 const anyWaitingSql = `select "id" from "jobs" where "status" = 'pending' and "depends_on" is not null order by "next_attempt_at", "id" limit 1`;
 
+/** A write-back task's own columns (its job, store and platform are the target's; created_at is when it was first kept). */
+type WriteBackTaskRow = Pick<Insertable<WriteBacksTable>, 'status' | 'step' | 'outcome' | 'attempts' | 'due_at' | 'last_error' | 'updated_at'>;
+
+/** Keeps `task` for each job: one task per job, so one kept before is replaced (its created_at stays). */
+async function keepWriteBacks(
+  q: Kysely<Database>,
+  targets: ReadonlyArray<{ readonly jobId: number; readonly storeId: string; readonly platform: string }>,
+  task: WriteBackTaskRow,
+): Promise<void> {
+  if (targets.length === 0) return;
+  await q
+    .insertInto('write_backs')
+    .values(targets.map((t) => ({ job_id: t.jobId, store_id: t.storeId, platform: t.platform, ...task, created_at: task.updated_at })))
+    .onConflict((oc) => oc.column('job_id').doUpdateSet((eb) => ({ ...task, store_id: eb.ref('excluded.store_id'), platform: eb.ref('excluded.platform') })))
+    .execute();
+}
+
 /**
  * The jobs waiting for any of `ids` (by idempotency key) that were postponed are due now: those
  * jobs just ended (succeeded: the dependents go out; failed or dead: the next claim settles them).
@@ -864,13 +881,11 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         .select(['jobs.id', 'jobs.store_id', 'stores.platform'])
         .where('jobs.id', 'in', settled.map((r) => Number(r.id)))
         .execute();
-      if (stores.length === 0) continue;
-      const row = { status: 'pending', step: null, outcome: JSON.stringify(outcome), attempts: 0, due_at: now, last_error: null, updated_at: now };
-      await q
-        .insertInto('write_backs')
-        .values(stores.map((r) => ({ job_id: Number(r.id), store_id: r.store_id, platform: r.platform, ...row, created_at: now })))
-        .onConflict((oc) => oc.column('job_id').doUpdateSet(row))
-        .execute();
+      await keepWriteBacks(
+        q,
+        stores.map((r) => ({ jobId: Number(r.id), storeId: r.store_id, platform: r.platform })),
+        { status: 'pending', step: null, outcome: JSON.stringify(outcome), attempts: 0, due_at: now, last_error: null, updated_at: now },
+      );
     }
     for (const [when, ids] of postponed) {
       await q.updateTable('jobs').set({ next_attempt_at: when }).where('id', 'in', ids).where('status', '=', 'pending').execute();
@@ -1454,9 +1469,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         return db.transaction().execute(async (trx) => {
           const job = await trx.selectFrom('jobs').select('id').where('id', '=', id).executeTakeFirst();
           if (!job) return false;
-          const row = {
-            store_id: input.storeId,
-            platform: input.platform,
+          await keepWriteBacks(trx, [{ jobId: id, storeId: input.storeId, platform: input.platform }], {
             status: 'pending',
             step: input.step,
             outcome: JSON.stringify(input.outcome),
@@ -1464,12 +1477,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             due_at: iso(input.dueAt),
             last_error: input.error.slice(0, 1_000),
             updated_at: iso(input.now),
-          };
-          await trx
-            .insertInto('write_backs')
-            .values({ job_id: id, ...row, created_at: iso(input.now) })
-            .onConflict((oc) => oc.column('job_id').doUpdateSet(row))
-            .execute();
+          });
           return true;
         });
       }),

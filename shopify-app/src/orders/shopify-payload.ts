@@ -5,8 +5,8 @@ import { z } from 'zod';
  * that Clickthread reads. Shopify adds fields in every API version and nothing here may break on
  * them: unknown fields are accepted and left out of the result (zod's default object). A loose
  * object would copy every one of them into the result, about a hundred per order, for nothing:
- * that was half of the schema's time per webhook. Ids arrive as JSON numbers, or as strings when parseJsonLossless kept a 64-bit
- * id exact; both become decimal strings.
+ * that was half of the schema's time per webhook. Ids arrive as JSON numbers, or as strings when
+ * parseJsonLossless kept a 64-bit id exact; both become decimal strings.
  */
 
 export const shopifyId = z
